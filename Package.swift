@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+//
+// slotsim: an allocator that matches vaccination registrants to capacity-limited
+// slots under an age-group policy, and (later) a discrete-event simulator that
+// tunes that policy. Module boundaries and the direction of dependencies are set
+// in ARCHITECTURE.md (shared with the team); each module arrives with its issue.
+import PackageDescription
+
+let package = Package(
+    name: "slotsim",
+    products: [
+        .library(name: "SlotAllocation", targets: ["SlotAllocation"]),
+        .executable(name: "slotsim-example", targets: ["slotsim-example"]),
+    ],
+    targets: [
+        .target(
+            name: "SlotAllocation",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "slotsim-example",
+            dependencies: ["SlotAllocation"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "SlotAllocationTests",
+            dependencies: ["SlotAllocation"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

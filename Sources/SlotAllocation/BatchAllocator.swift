@@ -1,0 +1,252 @@
+/// The bulk face of the allocator: allocates a whole batch of registrants to sessions
+/// at once, under the same eligibility rules as ``BookingEngine``.
+///
+/// ```swift
+/// let allocator = try BatchAllocator(policy: policy)
+/// let result = try allocator.allocate(sessions: sessions, registrants: registrants,
+///                                     mechanism: .deferredAcceptance(lotterySeed: 7), now: 0)
+/// ```
+///
+/// Mechanisms: serial dictatorship by request time (first come, first served), by the
+/// policy's priority order, or by lottery; and registrant-proposing deferred acceptance
+/// (Gale and Shapley 1962) in which each session chooses through its categories in the
+/// policy's processing order — the sequential reserve choice rule of Pathak, Sönmez,
+/// Ünver and Yenmez ("Fair Allocation of Vaccines, Ventilators and Antiviral Treatments",
+/// Management Science 2024). Every outcome is eligibility-compliant and non-wasteful;
+/// deferred acceptance's also has no blocking pair (tests check all three).
+///
+/// Back of the envelope for 10 million registrants with 5 preferences and 100,000
+/// sessions of 2 categories: 200 MB of preferences, 40 MB per rank array, 40 MB of
+/// category heaps; each proposal costs O(categories × log capacity).
+public struct BatchAllocator: Sendable {
+    let policy: CompiledPolicy
+
+    public static let registrantsMax = 200_000_000
+    public static let preferencesPerRegistrantMax = 255
+
+    public init(policy: AllocationPolicy) throws(SlotAllocationError) {
+        self.policy = try CompiledPolicy(policy)
+    }
+
+    /// Allocates the batch at time `now` (which decides band openings and reserve releases).
+    /// - Complexity: serial dictatorship O(n + total preferences × categories);
+    ///   deferred acceptance O(proposals × categories × log capacity); ranking O(n) per key.
+    public func allocate(sessions: BatchSessions, registrants: BatchRegistrants, mechanism: BatchMechanism,
+                         now: Int) throws(SlotAllocationError) -> BatchResult {
+        let capacity = try validate(sessions: sessions, registrants: registrants)
+        let prepared = Prepared(policy: policy, sessions: sessions, registrants: registrants, now: now)
+        var result = BatchResult(registrants: registrants.count, capacity: capacity, categoryCount: policy.categoryCount)
+        switch mechanism {
+        case .firstComeFirstServed:
+            serialDictatorship([.requestTime], prepared, registrants, &result, lotterySeed: 0)
+        case .priority:
+            serialDictatorship(policy.policy.batchPriorityOrder, prepared, registrants, &result, lotterySeed: 0)
+        case .lottery(let seed):
+            serialDictatorship([.lottery], prepared, registrants, &result, lotterySeed: seed)
+        case .deferredAcceptance(let seed):
+            deferredAcceptance(prepared, registrants, &result, lotterySeed: seed)
+        }
+        return result
+    }
+
+    /// Serial dictatorship: registrants in `order` each take the first preferred session
+    /// with a unit in a category they are eligible for (categories in processing order).
+    func serialDictatorship(_ keys: [PriorityKey], _ prepared: Prepared, _ registrants: BatchRegistrants,
+                            _ result: inout BatchResult, lotterySeed: UInt64) {
+        let order = PriorityRanking.permutation(keys, registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
+        var remaining = result.capacity
+        let k = policy.categoryCount
+        for (position, registrant) in order.enumerated() {
+            let i = Int(registrant)
+            var code: UInt8 = registrants.preferences(of: i).isEmpty ? 1 : 2
+            preferences: for session in registrants.preferences(of: i) {
+                let s = Int(session)
+                let eligible = prepared.eligibleCategories(i, s)
+                guard eligible != 0 else { continue }
+                code = 3
+                for step in 0..<k {
+                    let c = policy.category(atStep: step)
+                    guard eligible & (1 << c) != 0, remaining[s * k + c] > 0 else { continue }
+                    remaining[s * k + c] -= 1
+                    result.session[i] = Int32(s)
+                    result.category[i] = UInt8(c)
+                    result.cutoffRegistrant[s * k + c] = Int32(i)
+                    result.cutoffRank[s * k + c] = Int32(position)
+                    code = 0
+                    break preferences
+                }
+            }
+            result.reasonCode[i] = code
+        }
+    }
+
+    /// Why registrant `i` was left unassigned in `result`, or nil if they were assigned.
+    public func unassignedReason(of i: Int, sessions: BatchSessions, registrants: BatchRegistrants,
+                                 result: BatchResult, now: Int) -> UnassignedReason? {
+        switch result.reasonCode[i] {
+        case 0: return nil
+        case 1: return .noPreferences
+        case 3: return .outrankedAtEveryEligiblePreference
+        default:
+            let s = Int(registrants.preferences(of: i).first!)
+            let person = Prepared.applicant(policy, registrants, i)
+            let facts = SessionFacts(day: Int(sessions.day[s]), vaccine: Int(sessions.vaccine[s]),
+                                     minAge: Int(sessions.minAge[s]), maxAge: Int(sessions.maxAge[s]))
+            return .ineligibleAtEveryPreference(
+                firstRefusal: policy.sessionRefusal(person, facts, today: CompiledPolicy.day(of: now)) ?? .categoryFull)
+        }
+    }
+
+    /// Checks the instance and returns the capacity of every (session, category).
+    func validate(sessions: BatchSessions, registrants: BatchRegistrants) throws(SlotAllocationError) -> [Int32] {
+        guard registrants.count <= Self.registrantsMax else { throw .limitExceeded("registrants", limit: Self.registrantsMax) }
+        guard sessions.count < Int(UInt32.max), registrants.preferences.count < Int(Int32.max) else {
+            throw .limitExceeded("sessions or preferences", limit: Int(Int32.max))
+        }
+        var capacity: [Int32] = []
+        capacity.reserveCapacity(sessions.count * policy.categoryCount)
+        for s in 0..<sessions.count {
+            // Paths are built only for an error: this loop runs for every session and registrant.
+            func path(_ key: String) -> String { "sessions[\(s)]" + key }
+            guard (0...36_500).contains(sessions.day[s]) else { throw .invalid(path(".day"), "must be between 0 and 36500, found \(sessions.day[s])") }
+            guard Int(sessions.vaccine[s]) < policy.policy.vaccines.count else {
+                throw .invalid(path(".vaccine"), "must index the policy's vaccines (0..<\(policy.policy.vaccines.count))")
+            }
+            guard Int(sessions.minAge[s]) <= Int(sessions.maxAge[s]), Int(sessions.maxAge[s]) <= ageMax else {
+                throw .invalid(path(".minAge"), "needs 0 <= minAge <= maxAge <= \(ageMax)")
+            }
+            guard (0...1_000_000).contains(sessions.capacity[s]) else {
+                throw .invalid(path(".capacity"), "must be between 0 and 1000000, found \(sessions.capacity[s])")
+            }
+            let counts: [Int]
+            do {
+                counts = try policy.split(capacity: Int(sessions.capacity[s]), override: sessions.categoryOverrides[s])
+            } catch let .invalid(key, expected) {
+                throw .invalid(path("." + key), expected)
+            } catch {
+                throw error
+            }
+            capacity.append(contentsOf: counts.map { Int32($0) })
+        }
+        // lastListedBy[s] = 1 + the last registrant who listed session s: finds duplicates without a set per registrant.
+        var lastListedBy = [UInt32](repeating: 0, count: sessions.count)
+        let vaccineCount = policy.policy.vaccines.count
+        for i in 0..<registrants.count {
+            func path(_ key: String) -> String { "registrants[\(i)]" + key }
+            let age = policy.ageReferenceYear - Int(registrants.birthYear[i])
+            guard (0...ageMax).contains(age) else { throw .invalid(path(".birthYear"), "gives age \(age), outside 0...\(ageMax)") }
+            guard registrants.priorityGroup[i] < CompiledPolicy.priorityGroupCountMax else {
+                throw .invalid(path(".priorityGroup"), "must be between 0 and 63")
+            }
+            if registrants.dose1Day[i] != Int32.min {
+                guard abs(Int(registrants.dose1Day[i])) <= 36_500 else { throw .invalid(path(".dose1.day"), "is out of range") }
+                guard Int(registrants.dose1Vaccine[i]) < vaccineCount else {
+                    throw .invalid(path(".dose1.vaccine"), "must index the policy's vaccines")
+                }
+            }
+            let first = Int(registrants.preferenceStart[i]), end = Int(registrants.preferenceStart[i + 1])
+            guard end - first <= Self.preferencesPerRegistrantMax else {
+                throw .invalid(path(".preferences"), "at most \(Self.preferencesPerRegistrantMax), found \(end - first)")
+            }
+            let mark = UInt32(i + 1)
+            for position in first..<end {
+                let session = Int(registrants.preferences[position])
+                guard session < sessions.count else {
+                    throw .invalid(path(".preferences[\(position - first)]"), "must be a session index 0..<\(sessions.count)")
+                }
+                guard lastListedBy[session] != mark else { throw .invalid(path(".preferences"), "must not list a session twice") }
+                lastListedBy[session] = mark
+            }
+        }
+        return capacity
+    }
+}
+
+/// Per-registrant and per-session facts computed once and packed one record each, so the
+/// inner loops read one cache line per registrant and per session.
+struct Prepared: Sendable {
+    struct Registrant: Sendable, BitwiseCopyable {
+        var dose1Day: Int32
+        /// Categories whose band, dose and group fit; 0 if eligible nowhere (no band, band closed, dose history).
+        var fits: UInt16
+        var age: UInt8
+        var dose1Vaccine: UInt8
+        var dose2: Bool
+    }
+
+    struct Session: Sendable, BitwiseCopyable {
+        var day: Int32
+        /// Categories open to online at `now` on the session's day.
+        var online: UInt16
+        var minAge: UInt8
+        var maxAge: UInt8
+        var vaccine: UInt8
+        /// After the end-of-day fill every category is open to everyone the session admits.
+        var filled: Bool
+    }
+
+    let policy: CompiledPolicy
+    let registrants: [Registrant]
+    let sessions: [Session]
+    let allCategories: UInt16
+
+    var ages: [UInt8] { registrants.map(\.age) }
+
+    init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int) {
+        self.policy = policy
+        let today = CompiledPolicy.day(of: now)
+        var facts: [Registrant] = []
+        facts.reserveCapacity(registrants.count)
+        for i in 0..<registrants.count {
+            let person = Self.applicant(policy, registrants, i)
+            var mask: UInt16 = 0
+            let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
+            if person.band >= 0, policy.bandOpenDay[person.band] <= today, historyOK {
+                for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
+            }
+            facts.append(Registrant(dose1Day: registrants.dose1Day[i], fits: mask, age: UInt8(person.age),
+                                    dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two))
+        }
+        self.registrants = facts
+        var packed: [Session] = []
+        packed.reserveCapacity(sessions.count)
+        for s in 0..<sessions.count {
+            let second = now - Int(sessions.day[s]) * CompiledPolicy.secondsPerDay
+            var online: UInt16 = 0
+            for c in 0..<policy.categoryCount
+            where policy.channelMask[c] & Channel.online.bit != 0 || second >= policy.releaseToOnlineSecond[c] {
+                online |= 1 << c
+            }
+            packed.append(Session(day: sessions.day[s], online: online, minAge: sessions.minAge[s], maxAge: sessions.maxAge[s],
+                                  vaccine: sessions.vaccine[s], filled: second >= policy.fillSecond))
+        }
+        self.sessions = packed
+        allCategories = UInt16((1 << policy.categoryCount) - 1)
+    }
+
+    static func applicant(_ policy: CompiledPolicy, _ registrants: BatchRegistrants, _ i: Int) -> Applicant {
+        let dose1 = registrants.dose1Day[i] == Int32.min ? nil
+            : DoseRecord(day: Int(registrants.dose1Day[i]), vaccine: Int(registrants.dose1Vaccine[i]))
+        return policy.applicant(birthYear: Int(registrants.birthYear[i]), group: Int(registrants.priorityGroup[i]),
+                                dose: registrants.dose[i], dose1: dose1, dose2Given: false)
+    }
+
+    @inline(__always)
+    func eligibleCategories(_ i: Int, _ s: Int) -> UInt16 {
+        eligibleCategories(registrants[i], sessions[s])
+    }
+
+    /// The categories of `session` that `person` may take (0 if the session refuses them).
+    /// The same rules as ``CompiledPolicy/sessionRefusal(_:_:today:)``, as table lookups.
+    @inline(__always)
+    func eligibleCategories(_ person: Registrant, _ session: Session) -> UInt16 {
+        guard person.fits != 0, person.age >= session.minAge, person.age <= session.maxAge else { return 0 }
+        if person.dose2 {
+            guard session.vaccine == person.dose1Vaccine else { return 0 }
+            let since = Int(session.day) - Int(person.dose1Day)
+            let vaccine = Int(session.vaccine)
+            guard since >= Int(policy.dose2DaysMin[vaccine]), since <= Int(policy.dose2DaysMax[vaccine]) else { return 0 }
+        }
+        return session.filled ? allCategories : person.fits & session.online
+    }
+}

@@ -1,0 +1,152 @@
+/// Sessions of a batch allocation, struct-of-arrays. Each session's capacity is split
+/// into the policy's categories (or by an explicit per-category override).
+public struct BatchSessions: Sendable {
+    public private(set) var district: [Int32] = []
+    public private(set) var day: [Int32] = []
+    public private(set) var vaccine: [UInt8] = []
+    public private(set) var minAge: [UInt8] = []
+    public private(set) var maxAge: [UInt8] = []
+    public private(set) var capacity: [Int32] = []
+    /// Per-category capacities of sessions that override the policy's split, keyed by session.
+    public private(set) var categoryOverrides: [Int: [Int]] = [:]
+
+    public init() {}
+
+    public var count: Int { day.count }
+
+    /// Adds a session and returns its index. Checked when the allocator runs.
+    @discardableResult
+    public mutating func append(district: Int, day: Int, vaccine: Int, minAge: Int, maxAge: Int? = nil,
+                                capacity: Int, categoryCapacities: [Int]? = nil) -> Int {
+        self.district.append(Int32(clamping: district))
+        self.day.append(Int32(clamping: day))
+        // Out-of-range values become 255, which validation rejects (clamping would hide them).
+        self.vaccine.append(UInt8(exactly: vaccine) ?? .max)
+        self.minAge.append(UInt8(exactly: minAge) ?? .max)
+        self.maxAge.append(UInt8(exactly: maxAge ?? ageMax) ?? .max)
+        self.capacity.append(Int32(clamping: capacity))
+        if let categoryCapacities { categoryOverrides[count - 1] = categoryCapacities }
+        return count - 1
+    }
+
+    /// Every session of `district` on one of `days`, by day then index: a registrant who
+    /// said "any centre in my district between these dates".
+    public func sessions(inDistrict target: Int, days: ClosedRange<Int>) -> [Int] {
+        day.indices.filter { district[$0] == target && days.contains(Int(day[$0])) }
+            .sorted { (day[$0], $0) < (day[$1], $1) }
+    }
+}
+
+/// Registrants of a batch allocation, struct-of-arrays; registrant `i`'s ranked
+/// preferences are `preferences[preferenceStart[i] ..< preferenceStart[i + 1]]`.
+public struct BatchRegistrants: Sendable {
+    public private(set) var birthYear: [Int16] = []
+    public private(set) var priorityGroup: [UInt8] = []
+    public private(set) var dose: [Dose] = []
+    /// Day of dose 1, or `Int32.min` if not given.
+    public private(set) var dose1Day: [Int32] = []
+    public private(set) var dose1Vaccine: [UInt8] = []
+    /// When the registrant asked (seconds); the key of first-come-first-served.
+    public private(set) var requestTime: [Int] = []
+    public private(set) var registrationTime: [Int] = []
+    public private(set) var preferenceStart: [Int32] = [0]
+    public private(set) var preferences: [UInt32] = []
+
+    public init() {}
+
+    public var count: Int { birthYear.count }
+
+    public func preferences(of registrant: Int) -> ArraySlice<UInt32> {
+        preferences[Int(preferenceStart[registrant])..<Int(preferenceStart[registrant + 1])]
+    }
+
+    /// Adds a registrant with ranked session preferences (most preferred first). Checked when the allocator runs.
+    @discardableResult
+    public mutating func append(birthYear: Int, priorityGroup: Int = 0, dose: Dose = .one, dose1: DoseRecord? = nil,
+                                requestTime: Int, registrationTime: Int? = nil, preferences ranked: some Sequence<Int>) -> Int {
+        self.birthYear.append(Int16(clamping: birthYear))
+        self.priorityGroup.append(UInt8(exactly: priorityGroup) ?? .max)
+        self.dose.append(dose)
+        dose1Day.append(dose1.map { Int32(clamping: $0.day) } ?? Int32.min)
+        dose1Vaccine.append(UInt8(exactly: dose1?.vaccine ?? 0) ?? .max)
+        self.requestTime.append(requestTime)
+        self.registrationTime.append(registrationTime ?? requestTime)
+        // A negative or huge index becomes UInt32.max, which validation rejects.
+        for session in ranked { preferences.append(UInt32(exactly: session) ?? .max) }
+        preferenceStart.append(Int32(clamping: preferences.count))
+        return count - 1
+    }
+
+    public mutating func reserveCapacity(registrants: Int, preferences total: Int) {
+        birthYear.reserveCapacity(registrants)
+        priorityGroup.reserveCapacity(registrants)
+        dose.reserveCapacity(registrants)
+        dose1Day.reserveCapacity(registrants)
+        dose1Vaccine.reserveCapacity(registrants)
+        requestTime.reserveCapacity(registrants)
+        registrationTime.reserveCapacity(registrants)
+        preferenceStart.reserveCapacity(registrants + 1)
+        preferences.reserveCapacity(total)
+    }
+}
+
+/// How a batch is allocated.
+public enum BatchMechanism: Hashable, Sendable, Codable {
+    /// Serial dictatorship by request time.
+    case firstComeFirstServed
+    /// Serial dictatorship by the policy's `batchPriorityOrder` (e.g. oldest first).
+    case priority
+    /// Serial dictatorship in a seeded random order.
+    case lottery(seed: UInt64)
+    /// Registrant-proposing deferred acceptance; each session admits through its categories
+    /// in the policy's processing order, each category ranking by its own priority order.
+    /// `lotterySeed` draws the numbers of categories that rank by lottery.
+    case deferredAcceptance(lotterySeed: UInt64)
+}
+
+/// Why a registrant got nothing.
+public enum UnassignedReason: Hashable, Sendable, CustomStringConvertible {
+    case noPreferences
+    /// No preferred session would take them at all; the refusal at their first preference.
+    case ineligibleAtEveryPreference(firstRefusal: BookingRefusal)
+    /// Eligible somewhere, but every such unit went to somebody ahead of them.
+    case outrankedAtEveryEligiblePreference
+
+    public var description: String {
+        switch self {
+        case .noPreferences: "no preferences"
+        case let .ineligibleAtEveryPreference(refusal): "ineligible at every preference (first: \(refusal))"
+        case .outrankedAtEveryEligiblePreference: "every eligible unit went to someone ranked higher"
+        }
+    }
+}
+
+/// The outcome of a batch: who got which (session, category), the audit cutoff of each
+/// (session, category), and why each unassigned registrant was left out.
+public struct BatchResult: Sendable {
+    public let categoryCount: Int
+    /// Session of each registrant, or -1.
+    public internal(set) var session: [Int32]
+    /// Category of each registrant (meaningless when unassigned).
+    public internal(set) var category: [UInt8]
+    /// 0 assigned, 1 no preferences, 2 ineligible everywhere, 3 outranked; see ``BatchAllocator/unassignedReason(of:in:result:now:)``.
+    public internal(set) var reasonCode: [UInt8]
+    /// Capacity of (session `s`, category `c`) at `s * categoryCount + c`.
+    public internal(set) var capacity: [Int32]
+    /// The lowest-priority registrant admitted to each (session, category), or -1: the audit cutoff.
+    public internal(set) var cutoffRegistrant: [Int32]
+    /// That registrant's position in the category's priority order (0 = first), or -1.
+    public internal(set) var cutoffRank: [Int32]
+
+    public var assignedCount: Int { session.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
+
+    init(registrants: Int, capacity: [Int32], categoryCount: Int) {
+        self.categoryCount = categoryCount
+        session = [Int32](repeating: -1, count: registrants)
+        category = [UInt8](repeating: 0, count: registrants)
+        reasonCode = [UInt8](repeating: 0, count: registrants)
+        self.capacity = capacity
+        cutoffRegistrant = [Int32](repeating: -1, count: capacity.count)
+        cutoffRank = [Int32](repeating: -1, count: capacity.count)
+    }
+}

@@ -1,0 +1,256 @@
+@testable import SlotAllocation
+import Testing
+
+@Suite struct BatchAllocatorTests {
+    /// Pathak, Sönmez, Ünver and Yenmez's example: one open and one reserve unit,
+    /// priority b1 > n1 > b2, b1 and b2 reserve-eligible (60+), n1 not.
+    @Test(arguments: [(["reserve", "open"], [0, 1]), (["open", "reserve"], [0, 2])])
+    func processingOrderChangesWhoIsServed(order: [String], served: [Int]) throws {
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "reserve", count: 1, ageBands: ["60+"]),
+                                                   CapacityCategory(name: "open")], processingOrder: order)
+        var sessions = BatchSessions()
+        sessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 2)
+        var registrants = BatchRegistrants()
+        for (time, born) in [(0, 1950), (1, 1990), (2, 1951)] {  // b1, n1, b2 by request time
+            registrants.append(birthYear: born, requestTime: time, preferences: [0])
+        }
+        let result = try BatchAllocator(policy: policy).allocate(sessions: sessions, registrants: registrants,
+                                                                 mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+        #expect((0..<3).filter { result.session[$0] == 0 } == served)
+        let reserveHolder = order[0] == "reserve" ? 0 : 2
+        #expect(result.category[reserveHolder] == 0)
+    }
+
+    @Test func unassignedRegistrantsAreToldWhy() throws {
+        let allocator = try BatchAllocator(policy: .singleCategory())
+        var sessions = BatchSessions()
+        sessions.append(district: 0, day: 1, vaccine: 0, minAge: 45, capacity: 1)
+        var registrants = BatchRegistrants()
+        registrants.append(birthYear: 1960, requestTime: 0, preferences: [0])
+        registrants.append(birthYear: 1961, requestTime: 1, preferences: [0])
+        registrants.append(birthYear: 1990, requestTime: 2, preferences: [0])
+        registrants.append(birthYear: 1990, requestTime: 3, preferences: [Int]())
+        for mechanism in [BatchMechanism.firstComeFirstServed, .priority, .lottery(seed: 3), .deferredAcceptance(lotterySeed: 3)] {
+            let result = try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: mechanism, now: 0)
+            let reasons = (0..<4).map { allocator.unassignedReason(of: $0, sessions: sessions, registrants: registrants, result: result, now: 0) }
+            #expect(reasons.filter { $0 == nil }.count == 1)
+            #expect(reasons.contains(.outrankedAtEveryEligiblePreference))
+            #expect(reasons[2] == .ineligibleAtEveryPreference(firstRefusal: .ageNotEligible(age: 31, minAge: 45, maxAge: nil)))
+            #expect(reasons[3] == .noPreferences)
+        }
+    }
+
+    @Test func badInstancesAreErrorsWithThePath() throws {
+        let allocator = try BatchAllocator(policy: .singleCategory())
+        var sessions = BatchSessions()
+        sessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 1)
+        var registrants = BatchRegistrants()
+        registrants.append(birthYear: 1990, requestTime: 0, preferences: [0, -1])
+        #expect(throws: SlotAllocationError.invalid("registrants[0].preferences[1]", "must be a session index 0..<1")) {
+            try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .priority, now: 0)
+        }
+        registrants = BatchRegistrants()
+        registrants.append(birthYear: 1990, requestTime: 0, preferences: [0, 0])
+        #expect(throws: SlotAllocationError.invalid("registrants[0].preferences", "must not list a session twice")) {
+            try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .priority, now: 0)
+        }
+        var badSessions = BatchSessions()
+        badSessions.append(district: 0, day: 1, vaccine: 0, minAge: -4, capacity: 1)
+        #expect(throws: SlotAllocationError.self) {
+            try allocator.allocate(sessions: badSessions, registrants: BatchRegistrants(), mechanism: .priority, now: 0)
+        }
+        badSessions = BatchSessions()
+        badSessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: -1)
+        #expect(throws: SlotAllocationError.invalid("sessions[0].capacity", "must be between 0 and 1000000, found -1")) {
+            try allocator.allocate(sessions: badSessions, registrants: BatchRegistrants(), mechanism: .priority, now: 0)
+        }
+    }
+
+    // MARK: Random instances against the definitions
+
+    struct Instance {
+        var policy: AllocationPolicy
+        var sessions = BatchSessions()
+        var registrants = BatchRegistrants()
+        var now = 0
+    }
+
+    static func randomInstance(_ random: inout SeededGenerator) -> Instance {
+        let orders: [[PriorityKey]] = [[.requestTime], [.ageDescending, .registrationTime], [.lottery]]
+        var categories = [CapacityCategory(name: "60+", share: 0.3, ageBands: ["60+"], priorityOrder: orders.randomElement(using: &random)!),
+                          CapacityCategory(name: "dose-2", share: 0.2, doses: [.two], priorityOrder: orders.randomElement(using: &random)!),
+                          CapacityCategory(name: "walk-in", share: 0.2, channels: [.walkIn], releaseToOnlineAtSecondOfDay: 13 * hour),
+                          CapacityCategory(name: "open", priorityOrder: orders.randomElement(using: &random)!)]
+        categories.shuffle(using: &random)
+        var policy = AllocationPolicy(categories: categories, processingOrder: categories.map(\.name).shuffled(using: &random))
+        policy.phases = [EligibilityPhase(ageBand: "60+", openDay: 0), EligibilityPhase(ageBand: "45-59", openDay: 0),
+                         EligibilityPhase(ageBand: "18-44", openDay: Int.random(in: 0...2, using: &random))]
+        var instance = Instance(policy: policy, now: Int.random(in: 0...(2 * day), using: &random))
+        let sessionCount = Int.random(in: 1...12, using: &random)
+        for _ in 0..<sessionCount {
+            instance.sessions.append(district: 0, day: Int.random(in: 1...2, using: &random), vaccine: Int.random(in: 0...1, using: &random),
+                                     minAge: [18, 18, 45].randomElement(using: &random)!, capacity: Int.random(in: 0...9, using: &random))
+        }
+        for _ in 0..<Int.random(in: 1...80, using: &random) {
+            let dose2 = Int.random(in: 0..<4, using: &random) == 0
+            let prefs = Array((0..<sessionCount).shuffled(using: &random).prefix(Int.random(in: 0...4, using: &random)))
+            instance.registrants.append(
+                birthYear: Int.random(in: 1930...2003, using: &random), dose: dose2 ? .two : .one,
+                dose1: dose2 ? DoseRecord(day: -Int.random(in: 20...110, using: &random), vaccine: Int.random(in: 0...1, using: &random)) : nil,
+                requestTime: Int.random(in: 0...50, using: &random), registrationTime: Int.random(in: 0...50, using: &random), preferences: prefs)
+        }
+        return instance
+    }
+
+    /// Categories of session `s` that registrant `i` may take, written from the rules directly.
+    static func eligible(_ x: Instance, _ i: Int, _ s: Int) -> Set<Int> {
+        let policy = x.policy, r = x.registrants, ss = x.sessions
+        let age = policy.ageReferenceYear - Int(r.birthYear[i])
+        guard age >= Int(ss.minAge[s]), age <= Int(ss.maxAge[s]) else { return [] }
+        guard let band = policy.ageBands.firstIndex(where: { $0.contains(age: age) }) else { return [] }
+        guard let phase = policy.phases.first(where: { $0.ageBand == policy.ageBands[band].name }), phase.openDay <= x.now / day else { return [] }
+        if r.dose[i] == .two {
+            let vaccine = policy.vaccines[Int(ss.vaccine[s])]
+            let since = Int(ss.day[s]) - Int(r.dose1Day[i])
+            guard Int(r.dose1Vaccine[i]) == Int(ss.vaccine[s]), since >= vaccine.dose2IntervalDaysMin, since <= vaccine.dose2IntervalDaysMax else { return [] }
+        }
+        let second = x.now - Int(ss.day[s]) * day
+        return Set(policy.categories.indices.filter { c in
+            let category = policy.categories[c]
+            let channelOK = category.channels.contains(.online) || second >= (category.releaseToOnlineAtSecondOfDay ?? .max)
+            return channelOK && (category.ageBands?.contains(policy.ageBands[band].name) ?? true)
+                && (category.doses?.contains(r.dose[i]) ?? true)
+        })
+    }
+
+    /// Rank of every registrant under a priority order, from a plain comparison sort.
+    static func ranks(_ x: Instance, _ keys: [PriorityKey], seed: UInt64) -> [Int] {
+        let r = x.registrants
+        func value(_ key: PriorityKey, _ i: Int) -> Int {
+            switch key {
+            case .requestTime: r.requestTime[i]
+            case .registrationTime: r.registrationTime[i]
+            case .ageDescending: -(x.policy.ageReferenceYear - Int(r.birthYear[i]))
+            case .lottery: Int(PriorityRanking.lotteryNumber(seed: seed, registrant: i))
+            }
+        }
+        let sorted = (0..<r.count).sorted { a, b in
+            for key in keys where value(key, a) != value(key, b) { return value(key, a) < value(key, b) }
+            return a < b
+        }
+        var rank = [Int](repeating: 0, count: r.count)
+        for (position, i) in sorted.enumerated() { rank[i] = position }
+        return rank
+    }
+
+    /// The sequential reserve choice of session `s` from `pool`, computed from scratch.
+    static func choose(_ x: Instance, _ s: Int, _ pool: [Int], _ capacity: [Int32], _ ranks: [[Int]]) -> [Int: Int] {
+        let k = x.policy.categories.count
+        var chosen: [Int: Int] = [:]
+        for name in x.policy.processingOrder {
+            let c = x.policy.categories.firstIndex { $0.name == name }!
+            let candidates = pool.filter { chosen[$0] == nil && eligible(x, $0, s).contains(c) }.sorted { ranks[c][$0] < ranks[c][$1] }
+            for i in candidates.prefix(Int(capacity[s * k + c])) { chosen[i] = c }
+        }
+        return chosen
+    }
+
+    func check(_ x: Instance, _ result: BatchResult, seed: UInt64, stable: Bool) {
+        let k = x.policy.categories.count
+        var used = [Int](repeating: 0, count: result.capacity.count)
+        func position(_ i: Int, _ s: Int) -> Int {
+            x.registrants.preferences(of: i).firstIndex(of: UInt32(s)).map { $0 - Int(x.registrants.preferenceStart[i]) } ?? .max
+        }
+        for i in 0..<x.registrants.count where result.session[i] >= 0 {
+            let s = Int(result.session[i]), c = Int(result.category[i])
+            #expect(Self.eligible(x, i, s).contains(c), "registrant \(i) is not eligible for session \(s) category \(c)")
+            #expect(position(i, s) != .max, "registrant \(i) got a session they did not ask for")
+            used[s * k + c] += 1
+        }
+        #expect(zip(used, result.capacity).allSatisfy { $0 <= Int($1) }, "over capacity")
+        // Non-wasteful: nobody prefers a session that has a free unit in a category they may take.
+        for i in 0..<x.registrants.count {
+            let mine = result.session[i] >= 0 ? position(i, Int(result.session[i])) : .max
+            for s in x.registrants.preferences(of: i).map(Int.init) where position(i, s) < mine {
+                for c in Self.eligible(x, i, s) {
+                    #expect(used[s * k + c] == Int(result.capacity[s * k + c]), "wasteful: \(i) wanted \(s) and category \(c) had room")
+                }
+            }
+        }
+        guard stable else { return }
+        let ranks = x.policy.categories.map { Self.ranks(x, $0.priorityOrder, seed: seed) }
+        for i in 0..<x.registrants.count {
+            let mine = result.session[i] >= 0 ? position(i, Int(result.session[i])) : .max
+            for s in x.registrants.preferences(of: i).map(Int.init) where position(i, s) < mine {
+                let pool = (0..<x.registrants.count).filter { result.session[$0] == Int32(s) } + [i]
+                #expect(Self.choose(x, s, pool, result.capacity, ranks)[i] == nil, "blocking pair: \(i) and session \(s)")
+            }
+        }
+    }
+
+    @Test(arguments: 0..<10)
+    func deferredAcceptanceIsCompliantNonWastefulAndStable(batch: Int) throws {
+        for run in 0..<60 {
+            var random = SeededGenerator(seed: UInt64(batch * 100 + run))
+            let x = Self.randomInstance(&random)
+            let seed = UInt64(run)
+            let result = try BatchAllocator(policy: x.policy).allocate(sessions: x.sessions, registrants: x.registrants,
+                                                                       mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now)
+            check(x, result, seed: seed, stable: true)
+            // The registrant-optimal stable matching is unique: a from-scratch deferred acceptance must agree.
+            #expect(result.session == referenceDeferredAcceptance(x, result.capacity, seed: seed))
+        }
+    }
+
+    @Test(arguments: [BatchMechanism.firstComeFirstServed, .priority, .lottery(seed: 9)])
+    func serialDictatorshipIsCompliantNonWastefulAndFollowsItsOrder(mechanism: BatchMechanism) throws {
+        for run in 0..<300 {
+            var random = SeededGenerator(seed: UInt64(5000 + run))
+            let x = Self.randomInstance(&random)
+            let result = try BatchAllocator(policy: x.policy).allocate(sessions: x.sessions, registrants: x.registrants,
+                                                                       mechanism: mechanism, now: x.now)
+            check(x, result, seed: 9, stable: false)
+            let keys: [PriorityKey] = switch mechanism {
+            case .firstComeFirstServed: [.requestTime]
+            case .priority: x.policy.batchPriorityOrder
+            default: [.lottery]
+            }
+            let rank = Self.ranks(x, keys, seed: 9)
+            // Nobody assigned to (s, c) is behind someone who wanted s more than what they got and could take c.
+            for i in 0..<x.registrants.count {
+                let prefs = x.registrants.preferences(of: i).map(Int.init)
+                let mine = result.session[i] >= 0 ? prefs.firstIndex(of: Int(result.session[i]))! : prefs.count
+                for s in prefs.prefix(mine) {
+                    for j in 0..<x.registrants.count where result.session[j] == Int32(s) && rank[j] > rank[i] {
+                        #expect(!Self.eligible(x, i, s).contains(Int(result.category[j])), "\(j) took \(i)'s unit out of order")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rounds of deferred acceptance where every session chooses from scratch.
+    func referenceDeferredAcceptance(_ x: Instance, _ capacity: [Int32], seed: UInt64) -> [Int32] {
+        let ranks = x.policy.categories.map { Self.ranks(x, $0.priorityOrder, seed: seed) }
+        let n = x.registrants.count
+        var next = [Int](repeating: 0, count: n)
+        var held = [Int: [Int]]()
+        var assigned = [Int32](repeating: -1, count: n)
+        while true {
+            var proposals = [Int: [Int]]()
+            for i in 0..<n where assigned[i] < 0 {
+                let prefs = x.registrants.preferences(of: i).map(Int.init)
+                guard next[i] < prefs.count else { continue }
+                proposals[prefs[next[i]], default: []].append(i)
+                next[i] += 1
+            }
+            if proposals.isEmpty { break }
+            for (s, newcomers) in proposals {
+                let chosen = Self.choose(x, s, (held[s] ?? []) + newcomers, capacity, ranks)
+                for i in (held[s] ?? []) + newcomers { assigned[i] = chosen[i] == nil ? -1 : Int32(s) }
+                held[s] = Array(chosen.keys)
+            }
+        }
+        return assigned
+    }
+}

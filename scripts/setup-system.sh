@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Checks the system packages slotsim needs and installs the missing ones with apt-get
+# when run as root; otherwise prints the exact command to run and stops.
+# The list: libopenblas-dev (linear algebra for policy tuning) and pkg-config (finds it).
+set -euo pipefail
+
+command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install Swift 6.1 or later first." >&2; exit 1; }
+
+missing=()
+dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "setup: installed ${missing[*]}"
+else
+  echo "setup: missing system packages: ${missing[*]}" >&2
+  echo "setup: run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

@@ -12,11 +12,12 @@
 /// next categories the same way; what flows out of the last category is rejected,
 /// and a rejected applicant is never chosen again as the pool grows. So each category
 /// keeps its members in a heap with the worst on top, and a proposal costs
-/// O(categories × log capacity).
+/// O(categories² + categories × log capacity) (finding a category's heap in its
+/// session's block walks the earlier ones; categories are at most 16).
 extension BatchAllocator {
     func deferredAcceptance(_ prepared: Prepared, _ registrants: BatchRegistrants, _ result: inout BatchResult,
                             lotterySeed: UInt64) {
-        let k = policy.categoryCount, n = registrants.count
+        let k = policy.categoryCount, n = registrants.count, sessionCount = prepared.sessions.count
         // One rank per distinct priority order among the categories.
         var orders: [[PriorityKey]] = []
         var orderOfCategory = [Int](repeating: 0, count: k)
@@ -28,72 +29,75 @@ extension BatchAllocator {
                 orderOfCategory[c] = orders.count - 1
             }
         }
-        // Each registrant's ranks and progress sit together: ranks at i * stride + order,
-        // the next preference to try at i * stride + orders.count.
-        let stride = orders.count + 1
-        var state = [UInt32](repeating: 0, count: n * stride)
-        let ages = prepared.ages
-        for (o, keys) in orders.enumerated() {
-            let rank = PriorityRanking.ranks(keys, registrants: registrants, ages: ages, lotterySeed: lotterySeed)
-            for i in 0..<n { state[i * stride + o] = UInt32(bitPattern: rank[i]) }
-        }
-        let progress = orders.count
+        // Each registrant's ranks and progress sit together: ranks at i * stride + order, and at
+        // i * stride + progress the next preference to try (low byte) and a "was eligible" bit.
+        let stride = orders.count + 1, progress = orders.count
         let sawEligibleBit: UInt32 = 1 << 31
-        var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k)
-        let blocks = (0..<prepared.sessions.count).map { Int32(heaps.block($0)) }
-
-        registrants.preferenceStart.withUnsafeBufferPointer { start in
-        registrants.preferences.withUnsafeBufferPointer { preferences in
-        prepared.registrants.withUnsafeBufferPointer { people in
-        prepared.sessions.withUnsafeBufferPointer { sessions in
-        blocks.withUnsafeBufferPointer { blocks in
-        state.withUnsafeMutableBufferPointer { state in
-            for first in 0..<n {
-                var proposer = first
-                while proposer >= 0 {
-                    let x = proposer
-                    // The proposer's next preference that would take them at all.
-                    var next = Int(state[x * stride + progress] & 0xff)
-                    let from = Int(start[x]), end = Int(start[x + 1])
-                    var s = -1, eligible: UInt16 = 0
-                    while from + next < end {
-                        let candidate = Int(preferences[from + next])
-                        next += 1
-                        eligible = prepared.eligibleCategories(people[x], sessions[candidate])
-                        if eligible != 0 {
-                            s = candidate
-                            break
-                        }
-                    }
-                    state[x * stride + progress] = (state[x * stride + progress] & ~0xff) | UInt32(next)
-                    guard s >= 0 else { break }
-                    state[x * stride + progress] |= sawEligibleBit
-                    // The newcomer flows through the categories; whoever flows out is rejected.
-                    var flowing = x, flowingEligible = eligible
-                    let block = Int(blocks[s])
-                    for step in 0..<k {
-                        let c = policy.category(atStep: step)
-                        guard flowingEligible & (1 << c) != 0 else { continue }
-                        let key = UInt64(state[flowing * stride + orderOfCategory[c]]) << 32 | UInt64(flowing)
-                        let out = heaps.offer(key, block: block, category: c)
-                        guard out != CategoryHeaps.absorbed else {
-                            flowing = -1
-                            break
-                        }
-                        let y = Int(truncatingIfNeeded: out & 0xffff_ffff)
-                        if y != flowing {
-                            flowing = y
-                            flowingEligible = prepared.eligibleCategories(people[y], sessions[s])
-                        }
-                    }
-                    proposer = flowing
-                }
+        var state = [UInt32](repeating: 0, count: n * stride)
+        let ranking = PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
+        for (o, keys) in orders.enumerated() {
+            let order = PriorityRanking.permutation(keys, ranking)
+            state.withUnsafeMutableBufferPointer { state in
+                for (position, i) in order.enumerated() { state[Int(i) * stride + o] = UInt32(position) }
             }
         }
-        }
-        }
-        }
-        }
+        var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k)
+        let blocks = (0..<sessionCount).map { heaps.block($0) }
+
+        let heapBytes = heaps.words.count * MemoryLayout<UInt64>.stride
+        let groupCount = min(max(1, heapBytes / (256 * 1024)), 1024, max(1, sessionCount))
+        let sessionsPerGroup = (sessionCount + groupCount - 1) / groupCount
+        var pending = (0..<n).map { UInt32($0) }
+        var target: [Int32] = [], eligibleAt: [UInt16] = [], rejected: [UInt32] = []
+        target.reserveCapacity(n)
+        eligibleAt.reserveCapacity(n)
+        rejected.reserveCapacity(n)
+        // A partitioned proposal carries what admission needs, so a group's proposals are read
+        // as a stream: [registrant, session, eligible categories, rank per order...].
+        let payloadStride = 3 + orders.count
+        var payload = [UInt32](repeating: 0, count: n * payloadStride)
+        var groupStart = [Int](repeating: 0, count: groupCount + 1)
+        while !pending.isEmpty {
+            target.removeAll(keepingCapacity: true)
+            eligibleAt.removeAll(keepingCapacity: true)
+            rejected.removeAll(keepingCapacity: true)
+            for g in groupStart.indices { groupStart[g] = 0 }
+            state.withUnsafeMutableBufferPointer { state in
+                for x in pending {
+                    let (s, eligible) = nextEligiblePreference(Int(x), prepared, registrants, state, stride: stride,
+                                                               progress: progress, sawEligibleBit: sawEligibleBit)
+                    target.append(Int32(s))
+                    eligibleAt.append(eligible)
+                    if s >= 0 { groupStart[s / sessionsPerGroup + 1] += 1 }
+                }
+            }
+            for g in 1..<groupStart.count { groupStart[g] += groupStart[g - 1] }
+            let proposals = groupStart[groupCount]
+            var fill = groupStart
+            payload.withUnsafeMutableBufferPointer { payload in
+                state.withUnsafeBufferPointer { state in
+                    for j in 0..<target.count where target[j] >= 0 {
+                        let x = Int(pending[j]), s = Int(target[j]), g = s / sessionsPerGroup
+                        let at = fill[g] * payloadStride
+                        fill[g] += 1
+                        payload[at] = UInt32(x)
+                        payload[at + 1] = UInt32(s)
+                        payload[at + 2] = UInt32(eligibleAt[j])
+                        for o in 0..<orders.count { payload[at + 3 + o] = state[x * stride + o] }
+                    }
+                }
+            }
+            payload.withUnsafeBufferPointer { payload in
+                state.withUnsafeBufferPointer { state in
+                    for j in 0..<proposals {
+                        let s = Int(payload[j * payloadStride + 1])
+                        let out = admit(payload, at: j * payloadStride, session: s, block: blocks[s], prepared, state, &heaps,
+                                        stride: stride, orderOfCategory: orderOfCategory)
+                        if out >= 0 { rejected.append(UInt32(out)) }
+                    }
+                }
+            }
+            swap(&pending, &rejected)
         }
 
         for slot in 0..<result.capacity.count {
@@ -113,6 +117,58 @@ extension BatchAllocator {
             let sawEligible = state[i * stride + progress] & sawEligibleBit != 0
             result.reasonCode[i] = registrants.preferences(of: i).isEmpty ? 1 : sawEligible ? 3 : 2
         }
+    }
+
+    /// Advances registrant `x` to its next preference that would take it at all; returns that
+    /// session (-1 when the list is exhausted) and the categories there that would.
+    @inline(__always)
+    private func nextEligiblePreference(_ x: Int, _ prepared: Prepared, _ registrants: BatchRegistrants,
+                                        _ state: UnsafeMutableBufferPointer<UInt32>, stride: Int, progress: Int,
+                                        sawEligibleBit: UInt32) -> (session: Int, eligible: UInt16) {
+        var next = Int(state[x * stride + progress] & 0xff)
+        let from = Int(registrants.preferenceStart[x]), end = Int(registrants.preferenceStart[x + 1])
+        let person = prepared.registrants[x]
+        var found = -1, eligible: UInt16 = 0
+        while from + next < end {
+            let candidate = Int(registrants.preferences[from + next])
+            next += 1
+            eligible = prepared.eligibleCategories(person, prepared.sessions[candidate])
+            if eligible != 0 {
+                found = candidate
+                break
+            }
+        }
+        var word = (state[x * stride + progress] & ~0xff) | UInt32(next)
+        if found >= 0 { word |= sawEligibleBit }
+        state[x * stride + progress] = word
+        return (found, eligible)
+    }
+
+    /// Session `s` takes the proposal at `payload[at...]` through its categories in processing
+    /// order: the proposer enters the first category with room or a worse-ranked member, the
+    /// displaced member flows on the same way. Returns who flows out of the last category
+    /// (rejected), or -1.
+    @inline(__always)
+    private func admit(_ payload: UnsafeBufferPointer<UInt32>, at: Int, session s: Int, block: Int, _ prepared: Prepared,
+                       _ state: UnsafeBufferPointer<UInt32>, _ heaps: inout CategoryHeaps, stride: Int,
+                       orderOfCategory: [Int]) -> Int {
+        var flowing = Int(payload[at])
+        var eligible = UInt16(truncatingIfNeeded: payload[at + 2])
+        var proposerRanks = true
+        for step in 0..<policy.categoryCount {
+            let c = policy.category(atStep: step)
+            guard eligible & (1 << c) != 0 else { continue }
+            let rank = proposerRanks ? payload[at + 3 + orderOfCategory[c]] : state[flowing * stride + orderOfCategory[c]]
+            let out = heaps.offer(UInt64(rank) << 32 | UInt64(flowing), block: block, category: c)
+            if out == CategoryHeaps.absorbed { return -1 }
+            let y = Int(truncatingIfNeeded: out & 0xffff_ffff)
+            if y != flowing {
+                flowing = y
+                proposerRanks = false
+                eligible = prepared.eligibleCategories(prepared.registrants[y], prepared.sessions[s])
+            }
+        }
+        return flowing
     }
 }
 
@@ -146,7 +202,7 @@ struct CategoryHeaps {
         }
     }
 
-    /// Where session `s`'s block starts (also kept in the allocator's session records).
+    /// Where session `s`'s block starts.
     func block(_ s: Int) -> Int { blockStart[s] }
 
     /// Offers `key` to category `c` of the session whose block starts at `block`: returns

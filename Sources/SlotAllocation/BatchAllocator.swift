@@ -53,30 +53,42 @@ public struct BatchAllocator: Sendable {
     /// with a unit in a category they are eligible for (categories in processing order).
     func serialDictatorship(_ keys: [PriorityKey], _ prepared: Prepared, _ registrants: BatchRegistrants,
                             _ result: inout BatchResult, lotterySeed: UInt64) {
-        let order = PriorityRanking.permutation(keys, registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
+        let order = PriorityRanking.permutation(
+            keys, PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed))
         var remaining = result.capacity
         let k = policy.categoryCount
-        for (position, registrant) in order.enumerated() {
-            let i = Int(registrant)
-            var code: UInt8 = registrants.preferences(of: i).isEmpty ? 1 : 2
-            preferences: for session in registrants.preferences(of: i) {
-                let s = Int(session)
-                let eligible = prepared.eligibleCategories(i, s)
-                guard eligible != 0 else { continue }
-                code = 3
-                for step in 0..<k {
-                    let c = policy.category(atStep: step)
-                    guard eligible & (1 << c) != 0, remaining[s * k + c] > 0 else { continue }
-                    remaining[s * k + c] -= 1
-                    result.session[i] = Int32(s)
-                    result.category[i] = UInt8(c)
-                    result.cutoffRegistrant[s * k + c] = Int32(i)
-                    result.cutoffRank[s * k + c] = Int32(position)
-                    code = 0
-                    break preferences
+        registrants.preferenceStart.withUnsafeBufferPointer { start in
+        registrants.preferences.withUnsafeBufferPointer { preferences in
+        prepared.registrants.withUnsafeBufferPointer { people in
+        prepared.sessions.withUnsafeBufferPointer { sessions in
+        remaining.withUnsafeMutableBufferPointer { remaining in
+            for (position, registrant) in order.enumerated() {
+                let i = Int(registrant)
+                let from = Int(start[i]), end = Int(start[i + 1])
+                var code: UInt8 = from == end ? 1 : 2
+                preferences: for p in from..<end {
+                    let s = Int(preferences[p])
+                    let eligible = prepared.eligibleCategories(people[i], sessions[s])
+                    guard eligible != 0 else { continue }
+                    code = 3
+                    for step in 0..<k {
+                        let c = policy.category(atStep: step)
+                        guard eligible & (1 << c) != 0, remaining[s * k + c] > 0 else { continue }
+                        remaining[s * k + c] -= 1
+                        result.session[i] = Int32(s)
+                        result.category[i] = UInt8(c)
+                        result.cutoffRegistrant[s * k + c] = Int32(i)
+                        result.cutoffRank[s * k + c] = Int32(position)
+                        code = 0
+                        break preferences
+                    }
                 }
+                result.reasonCode[i] = code
             }
-            result.reasonCode[i] = code
+        }
+        }
+        }
+        }
         }
     }
 
@@ -92,6 +104,9 @@ public struct BatchAllocator: Sendable {
             let person = Prepared.applicant(policy, registrants, i)
             let facts = SessionFacts(day: Int(sessions.day[s]), vaccine: Int(sessions.vaccine[s]),
                                      minAge: Int(sessions.minAge[s]), maxAge: Int(sessions.maxAge[s]))
+            let closesAt = facts.day * CompiledPolicy.secondsPerDay + policy.closeSecond
+            if now >= closesAt { return .ineligibleAtEveryPreference(firstRefusal: .bookingClosed(closedAt: closesAt)) }
+            // The session admits them but no category is open to them now: category full, for them.
             return .ineligibleAtEveryPreference(
                 firstRefusal: policy.sessionRefusal(person, facts, today: CompiledPolicy.day(of: now)) ?? .categoryFull)
         }
@@ -100,7 +115,7 @@ public struct BatchAllocator: Sendable {
     /// Checks the instance and returns the capacity of every (session, category).
     func validate(sessions: BatchSessions, registrants: BatchRegistrants) throws(SlotAllocationError) -> [Int32] {
         guard registrants.count <= Self.registrantsMax else { throw .limitExceeded("registrants", limit: Self.registrantsMax) }
-        guard sessions.count < Int(UInt32.max), registrants.preferences.count < Int(Int32.max) else {
+        guard sessions.count < Int(Int32.max), registrants.preferences.count < Int(Int32.max) else {
             throw .limitExceeded("sessions or preferences", limit: Int(Int32.max))
         }
         var capacity: [Int32] = []
@@ -115,8 +130,8 @@ public struct BatchAllocator: Sendable {
             guard Int(sessions.minAge[s]) <= Int(sessions.maxAge[s]), Int(sessions.maxAge[s]) <= ageMax else {
                 throw .invalid(path(".minAge"), "needs 0 <= minAge <= maxAge <= \(ageMax)")
             }
-            guard (0...1_000_000).contains(sessions.capacity[s]) else {
-                throw .invalid(path(".capacity"), "must be between 0 and 1000000, found \(sessions.capacity[s])")
+            guard (0...Int32(CompiledPolicy.capacityMax)).contains(sessions.capacity[s]) else {
+                throw .invalid(path(".capacity"), "must be between 0 and \(CompiledPolicy.capacityMax), found \(sessions.capacity[s])")
             }
             let counts: [Int]
             do {
@@ -137,6 +152,10 @@ public struct BatchAllocator: Sendable {
             guard (0...ageMax).contains(age) else { throw .invalid(path(".birthYear"), "gives age \(age), outside 0...\(ageMax)") }
             guard registrants.priorityGroup[i] < CompiledPolicy.priorityGroupCountMax else {
                 throw .invalid(path(".priorityGroup"), "must be between 0 and 63")
+            }
+            for (key, time) in [(".requestTime", registrants.requestTime[i]), (".registrationTime", registrants.registrationTime[i])]
+            where !(-CompiledPolicy.timeLimit...CompiledPolicy.timeLimit).contains(time) {
+                throw .invalid(path(key), "must be within ±2^40 seconds of the epoch, found \(time)")
             }
             if registrants.dose1Day[i] != Int32.min {
                 guard abs(Int(registrants.dose1Day[i])) <= 36_500 else { throw .invalid(path(".dose1.day"), "is out of range") }
@@ -167,11 +186,13 @@ public struct BatchAllocator: Sendable {
 struct Prepared: Sendable {
     struct Registrant: Sendable, BitwiseCopyable {
         var dose1Day: Int32
-        /// Categories whose band, dose and group fit; 0 if eligible nowhere (no band, band closed, dose history).
+        /// Categories whose band, dose and group fit.
         var fits: UInt16
         var age: UInt8
         var dose1Vaccine: UInt8
         var dose2: Bool
+        /// In a band that is open, with the dose history the dose needs (false: no session takes them).
+        var admissible: Bool
     }
 
     struct Session: Sendable, BitwiseCopyable {
@@ -183,14 +204,16 @@ struct Prepared: Sendable {
         var vaccine: UInt8
         /// After the end-of-day fill every category is open to everyone the session admits.
         var filled: Bool
+        /// Booking for the session's day has closed (or the day is past).
+        var closed: Bool
     }
 
     let policy: CompiledPolicy
     let registrants: [Registrant]
     let sessions: [Session]
     let allCategories: UInt16
-
-    var ages: [UInt8] { registrants.map(\.age) }
+    /// Age of each registrant, for the `ageDescending` priority key.
+    let ages: [UInt8]
 
     init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int) {
         self.policy = policy
@@ -201,13 +224,16 @@ struct Prepared: Sendable {
             let person = Self.applicant(policy, registrants, i)
             var mask: UInt16 = 0
             let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
-            if person.band >= 0, policy.bandOpenDay[person.band] <= today, historyOK {
+            let admissible = person.band >= 0 && policy.bandOpenDay[person.band] <= today && historyOK
+            if admissible {
                 for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
             }
             facts.append(Registrant(dose1Day: registrants.dose1Day[i], fits: mask, age: UInt8(person.age),
-                                    dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two))
+                                    dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two,
+                                    admissible: admissible))
         }
         self.registrants = facts
+        ages = facts.map(\.age)
         var packed: [Session] = []
         packed.reserveCapacity(sessions.count)
         for s in 0..<sessions.count {
@@ -218,7 +244,8 @@ struct Prepared: Sendable {
                 online |= 1 << c
             }
             packed.append(Session(day: sessions.day[s], online: online, minAge: sessions.minAge[s], maxAge: sessions.maxAge[s],
-                                  vaccine: sessions.vaccine[s], filled: second >= policy.fillSecond))
+                                  vaccine: sessions.vaccine[s], filled: second >= policy.fillSecond,
+                                  closed: second >= policy.closeSecond))
         }
         self.sessions = packed
         allCategories = UInt16((1 << policy.categoryCount) - 1)
@@ -236,11 +263,12 @@ struct Prepared: Sendable {
         eligibleCategories(registrants[i], sessions[s])
     }
 
-    /// The categories of `session` that `person` may take (0 if the session refuses them).
-    /// The same rules as ``CompiledPolicy/sessionRefusal(_:_:today:)``, as table lookups.
+    /// The categories of `session` that `person` may take (0 if the session refuses them):
+    /// the engine's rules for an online request at `now` (booking closed, age limits, band
+    /// opening, dose history and interval, then each category's rule) as table lookups.
     @inline(__always)
     func eligibleCategories(_ person: Registrant, _ session: Session) -> UInt16 {
-        guard person.fits != 0, person.age >= session.minAge, person.age <= session.maxAge else { return 0 }
+        guard person.admissible, !session.closed, person.age >= session.minAge, person.age <= session.maxAge else { return 0 }
         if person.dose2 {
             guard session.vaccine == person.dose1Vaccine else { return 0 }
             let since = Int(session.day) - Int(person.dose1Day)

@@ -67,7 +67,8 @@ public struct BatchRegistrants: Sendable {
         self.birthYear.append(Int16(clamping: birthYear))
         self.priorityGroup.append(UInt8(exactly: priorityGroup) ?? .max)
         self.dose.append(dose)
-        dose1Day.append(dose1.map { Int32(clamping: $0.day) } ?? Int32.min)
+        // Int32.min means "no dose 1": an out-of-range day becomes Int32.max, which validation rejects.
+        dose1Day.append(dose1.map { Int32(exactly: $0.day) ?? Int32.max } ?? Int32.min)
         dose1Vaccine.append(UInt8(exactly: dose1?.vaccine ?? 0) ?? .max)
         self.requestTime.append(requestTime)
         self.registrationTime.append(registrationTime ?? requestTime)
@@ -109,14 +110,15 @@ public enum UnassignedReason: Hashable, Sendable, CustomStringConvertible {
     case noPreferences
     /// No preferred session would take them at all; the refusal at their first preference.
     case ineligibleAtEveryPreference(firstRefusal: BookingRefusal)
-    /// Eligible somewhere, but every such unit went to somebody ahead of them.
+    /// Eligible somewhere, but every unit they could take was gone: taken by somebody ahead
+    /// of them, or the category had no units at all.
     case outrankedAtEveryEligiblePreference
 
     public var description: String {
         switch self {
         case .noPreferences: "no preferences"
         case let .ineligibleAtEveryPreference(refusal): "ineligible at every preference (first: \(refusal))"
-        case .outrankedAtEveryEligiblePreference: "every eligible unit went to someone ranked higher"
+        case .outrankedAtEveryEligiblePreference: "every unit they could take was taken by someone ranked higher, or there was none"
         }
     }
 }
@@ -135,7 +137,8 @@ public struct BatchResult: Sendable {
     public internal(set) var capacity: [Int32]
     /// The lowest-priority registrant admitted to each (session, category), or -1: the audit cutoff.
     public internal(set) var cutoffRegistrant: [Int32]
-    /// That registrant's position in the category's priority order (0 = first), or -1.
+    /// That registrant's position (0 = first) in the order that decided: the category's priority
+    /// order under deferred acceptance, the mechanism's order under serial dictatorship; or -1.
     public internal(set) var cutoffRank: [Int32]
 
     public var assignedCount: Int { session.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }

@@ -42,11 +42,13 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
         case none, held, booked, walkIn
 
         var bit: UInt8 { 1 << rawValue }
+        /// The public state of a live record (callers check `!= .none` first).
         var appointmentState: AppointmentState {
             switch self {
             case .held: .held
             case .walkIn: .walkIn
-            case .booked, .none: .booked
+            case .booked: .booked
+            case .none: .cancelled
             }
         }
     }
@@ -58,6 +60,8 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
         var state: LiveState = .none
         var category: UInt8 = 0
         var slot: UInt8 = 0
+        /// A walk-in admitted on a unit freed by a no-show (it goes back there if cancelled).
+        var fromNoShowUnit = false
     }
 
     /// 16 + 2 × 24 = 64 bytes: exactly one cache line in an ``AlignedArray``.

@@ -15,7 +15,7 @@ extension BookingEngine {
     /// - Complexity: O(categories).
     public func book(_ beneficiary: BeneficiaryID, session: SessionIndex, slot: Int, dose: Dose, now: Int,
                      requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(beneficiary, requestID, .book) { registry, local in
+        withBeneficiary(beneficiary, now, requestID, .book) { registry, local in
             takeOnline(&registry, local, beneficiary, session, slot, dose, now: now, hold: false)
         }
     }
@@ -24,14 +24,14 @@ extension BookingEngine {
     /// `holdTimeoutSeconds` unless ``confirm(_:now:requestID:)`` comes first.
     public func hold(_ beneficiary: BeneficiaryID, session: SessionIndex, slot: Int, dose: Dose, now: Int,
                      requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(beneficiary, requestID, .hold) { registry, local in
+        withBeneficiary(beneficiary, now, requestID, .hold) { registry, local in
             takeOnline(&registry, local, beneficiary, session, slot, dose, now: now, hold: true)
         }
     }
 
     /// Turns a hold into a booking, if it has not lapsed.
     public func confirm(_ id: AppointmentID, now: Int, requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(id.beneficiary, requestID, .confirm) { registry, local in
+        withBeneficiary(id.beneficiary, now, requestID, .confirm) { registry, local in
             let live = local * 2 + id.dose.offset
             let record = registry[live: live]
             if let refusal = liveRefusal(record, id, allowed: LiveState.held.bit) { return .failure(refusal) }
@@ -47,7 +47,7 @@ extension BookingEngine {
 
     /// Cancels a booking, a hold or a walk-in check-in; the unit goes back to its category.
     public func cancel(_ id: AppointmentID, now: Int, requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(id.beneficiary, requestID, .cancel) { registry, local in
+        withBeneficiary(id.beneficiary, now, requestID, .cancel) { registry, local in
             let live = local * 2 + id.dose.offset
             let record = registry[live: live]
             if let refusal = liveRefusal(record, id, allowed: LiveState.held.bit | LiveState.booked.bit | LiveState.walkIn.bit) { return .failure(refusal) }
@@ -60,7 +60,10 @@ extension BookingEngine {
                 switch record.state {
                 case .held: inventory.releaseHold(id.rawValue)
                 case .booked: inventory.counters[i].booked -= 1
-                case .walkIn: inventory.counters[i].walkIns -= 1
+                case .walkIn:
+                    inventory.counters[i].walkIns -= 1
+                    // A unit freed by a no-show goes back to the walk-ins, not to online.
+                    if record.fromNoShowUnit { inventory.counters[i].noShowFreed += 1 }
                 case .none: break
                 }
                 assert(inventory.counters[i].isConsistent)
@@ -74,7 +77,7 @@ extension BookingEngine {
     /// had, the old booking is kept unchanged and the refusal says why.
     public func reschedule(_ id: AppointmentID, to session: SessionIndex, slot: Int, now: Int,
                            requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(id.beneficiary, requestID, .reschedule) { registry, local in
+        withBeneficiary(id.beneficiary, now, requestID, .reschedule) { registry, local in
             let live = local * 2 + id.dose.offset
             let old = registry[live: live]
             if let refusal = liveRefusal(old, id, allowed: LiveState.booked.bit) { return .failure(refusal) }
@@ -107,7 +110,7 @@ extension BookingEngine {
     /// category open to walk-ins, or one freed by an online no-show.
     public func checkInWalkIn(_ beneficiary: BeneficiaryID, session: SessionIndex, dose: Dose, now: Int,
                               requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(beneficiary, requestID, .walkIn) { registry, local in
+        withBeneficiary(beneficiary, now, requestID, .walkIn) { registry, local in
             let live = local * 2 + dose.offset
             clearLapsedHold(&registry, live, beneficiary, dose, now: now)
             let old = registry[live: live]
@@ -115,7 +118,7 @@ extension BookingEngine {
                 return .failure(.alreadyBooked(AppointmentID(beneficiary: beneficiary, dose: dose, serial: old.serial)))
             }
             let person = registry.applicant(local, dose: dose, policy: policy)
-            let taken: Result<(Int, Int), BookingRefusal>? = withSession(session.rawValue) { inventory, s in
+            let taken: Result<(SessionInventory.WalkInUnit, Int), BookingRefusal>? = withSession(session.rawValue) { inventory, s in
                 let facts = inventory.sessions[s].facts
                 guard CompiledPolicy.day(of: now) == facts.day else { return .failure(.notSessionDay(sessionDay: facts.day)) }
                 let second = now - facts.day * CompiledPolicy.secondsPerDay
@@ -130,9 +133,9 @@ extension BookingEngine {
             guard let taken else { return .failure(.unknownSession(session)) }
             switch taken {
             case .failure(let refusal): return .failure(refusal)
-            case .success(let (category, seat)):
+            case .success(let (unit, seat)):
                 registry[live: live] = .init(session: session.rawValue, serial: nextSerial(old), state: .walkIn,
-                                            category: UInt8(category), slot: UInt8(seat))
+                                            category: UInt8(unit.category), slot: UInt8(seat), fromNoShowUnit: unit.fromNoShow)
                 return .success(appointment(registry[live: live], beneficiary, dose, state: .walkIn))
             }
         }
@@ -141,7 +144,7 @@ extension BookingEngine {
     /// Records that the dose was given on the session's day: the unit stays used, the
     /// appointment is finished and the dose enters the person's history (dose 2 rules use it).
     public func recordVaccination(_ id: AppointmentID, now: Int, requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(id.beneficiary, requestID, .vaccinate) { registry, local in
+        withBeneficiary(id.beneficiary, now, requestID, .vaccinate) { registry, local in
             let live = local * 2 + id.dose.offset
             let record = registry[live: live]
             if let refusal = liveRefusal(record, id, allowed: LiveState.booked.bit | LiveState.walkIn.bit) { return .failure(refusal) }
@@ -170,12 +173,12 @@ extension BookingEngine {
     /// Declares a booked person absent once their slot window has started. The unit is
     /// freed for walk-ins if the policy says so (else for anybody), and the person may book again.
     public func markNoShow(_ id: AppointmentID, now: Int, requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
-        withBeneficiary(id.beneficiary, requestID, .noShow) { registry, local in
+        withBeneficiary(id.beneficiary, now, requestID, .noShow) { registry, local in
             let live = local * 2 + id.dose.offset
             let record = registry[live: live]
             if let refusal = liveRefusal(record, id, allowed: LiveState.booked.bit) { return .failure(refusal) }
             let toWalkIns = policy.policy.noShowCapacityToWalkIns
-            let startsAt: Int? = withSession(record.session) { inventory, s -> Int? in
+            let startsAt: Int?? = withSession(record.session) { inventory, s -> Int? in
                 let start = Int(inventory.sessions[s].day) * CompiledPolicy.secondsPerDay
                     + Int(inventory.slotStart[inventory.slots(s).lowerBound + Int(record.slot)])
                 guard now >= start else { return start }
@@ -185,7 +188,8 @@ extension BookingEngine {
                 if toWalkIns { inventory.counters[i].noShowFreed += 1 }
                 assert(inventory.counters[i].isConsistent)
                 return nil
-            } ?? nil
+            }
+            guard let startsAt else { return .failure(.unknownSession(SessionIndex(rawValue: record.session))) }
             if let startsAt { return .failure(.slotWindowNotStarted(startsAt: startsAt)) }
             registry[live: live].state = .none
             return .success(appointment(record, id.beneficiary, id.dose, state: .noShow))
@@ -197,7 +201,8 @@ extension BookingEngine {
     /// - Complexity: O(shards + released × log holds).
     @discardableResult
     public func releaseExpiredHolds(now: Int) -> Int {
-        (0..<configuration.sessionShards).reduce(0) { total, shard in
+        let now = min(max(now, -CompiledPolicy.timeLimit), CompiledPolicy.timeLimit)
+        return (0..<configuration.sessionShards).reduce(0) { total, shard in
             total + sessionShards[shard].withLock { $0.releaseExpiredHolds(now: now) }
         }
     }
@@ -205,8 +210,9 @@ extension BookingEngine {
     // MARK: Shared steps
 
     @inline(__always)
-    func withBeneficiary(_ beneficiary: BeneficiaryID, _ requestID: RequestID?, _ kind: IdempotencyCache.Kind,
+    func withBeneficiary(_ beneficiary: BeneficiaryID, _ now: Int, _ requestID: RequestID?, _ kind: IdempotencyCache.Kind,
                          _ body: (inout BeneficiaryRegistry, Int) -> Result<Appointment, BookingRefusal>) -> Result<Appointment, BookingRefusal> {
+        guard (-CompiledPolicy.timeLimit...CompiledPolicy.timeLimit).contains(now) else { return .failure(.timeOutOfRange(now)) }
         let (shard, local) = locate(beneficiary)
         return beneficiaryShards[shard].withLock { registry -> Result<Appointment, BookingRefusal> in
             guard registry.isRegistered(local) else { return .failure(.unknownBeneficiary(beneficiary)) }

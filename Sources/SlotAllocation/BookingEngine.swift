@@ -157,9 +157,16 @@ public final class BookingEngine: @unchecked Sendable {
             throw .limitExceeded("sessions", limit: limit)
         }
         let shard = district & sessionShardMask
-        let local = sessionShards[shard].withLock { inventory in
+        // A session id keeps the shard in its low bits, so one shard holds at most 2^(32 - bits) sessions.
+        let perShardMax = 1 << (32 - Int(sessionShardBits))
+        let local: Int? = sessionShards[shard].withLock { inventory -> Int? in
+            guard inventory.count < perShardMax, inventory.slotStart.count + spec.slots.count <= Int(Int32.max) else { return nil }
             inventory.append(spec, counts: counts)
             return inventory.count - 1
+        }
+        guard let local else {
+            sessionTotal.subtract(1, ordering: .relaxed)
+            throw .limitExceeded("sessions of one session shard (districts \(shard) mod \(configuration.sessionShards))", limit: perShardMax)
         }
         return SessionIndex(rawValue: UInt32(local) << sessionShardBits | UInt32(shard))
     }
@@ -182,18 +189,22 @@ public final class BookingEngine: @unchecked Sendable {
                   window.endSecondOfDay <= CompiledPolicy.secondsPerDay else {
                 throw .invalid("session.slots[\(n)]", "needs 0 <= start < end <= 86400, found \(window)")
             }
+            // Walk-in hours run from the first window's start to the last one's end.
+            guard n == 0 || window.startSecondOfDay >= spec.slots[n - 1].endSecondOfDay else {
+                throw .invalid("session.slots[\(n)]", "must start at or after the previous window ends (\(spec.slots[n - 1])), found \(window)")
+            }
         }
-        guard (0...1_000_000).contains(spec.capacity) else {
-            throw .invalid("session.capacity", "must be between 0 and 1000000, found \(spec.capacity)")
+        guard (0...CompiledPolicy.capacityMax).contains(spec.capacity) else {
+            throw .invalid("session.capacity", "must be between 0 and \(CompiledPolicy.capacityMax), found \(spec.capacity)")
         }
         return try policy.split(capacity: spec.capacity, override: spec.categoryCapacities)
     }
 
     /// Registers a person and returns their id. - Complexity: O(1) amortised.
     public func registerBeneficiary(_ spec: BeneficiarySpec) throws(SlotAllocationError) -> BeneficiaryID {
-        let age = policy.policy.ageReferenceYear - spec.birthYear
-        guard (0...ageMax).contains(age) else {
-            throw .invalid("beneficiary.birthYear", "gives age \(age), outside 0...\(ageMax)")
+        let referenceYear = policy.ageReferenceYear
+        guard (referenceYear - ageMax...referenceYear).contains(spec.birthYear) else {
+            throw .invalid("beneficiary.birthYear", "must give an age of 0...\(ageMax) in \(referenceYear), found \(spec.birthYear)")
         }
         guard (0..<CompiledPolicy.priorityGroupCountMax).contains(spec.priorityGroup) else {
             throw .invalid("beneficiary.priorityGroup", "must be between 0 and 63, found \(spec.priorityGroup)")
@@ -202,7 +213,9 @@ public final class BookingEngine: @unchecked Sendable {
             guard policy.policy.vaccines.indices.contains(dose1.vaccine) else {
                 throw .invalid("beneficiary.dose1.vaccine", "must index the policy's vaccines, found \(dose1.vaccine)")
             }
-            guard abs(dose1.day) <= 36_500 else { throw .invalid("beneficiary.dose1.day", "is out of range: \(dose1.day)") }
+            guard (-36_500...36_500).contains(dose1.day) else {
+                throw .invalid("beneficiary.dose1.day", "must be between -36500 and 36500, found \(dose1.day)")
+            }
         }
         let number = nextBeneficiary.add(1, ordering: .relaxed).oldValue
         guard number < configuration.beneficiariesMax else {
@@ -233,8 +246,10 @@ public final class BookingEngine: @unchecked Sendable {
 
     /// What the session has left at `now`: CoWIN's `available_capacity`, `_dose1`, `_dose2`, and every category's counters.
     public func availability(_ index: SessionIndex, now: Int) -> SessionAvailability? {
-        withSession(index.rawValue) { inventory, s in
-            SessionAvailability(index, inventory: inventory, local: s, policy: policy, now: now)
+        let now = min(max(now, -CompiledPolicy.timeLimit), CompiledPolicy.timeLimit)
+        return withSession(index.rawValue) { inventory, s in
+            _ = inventory.releaseExpiredHolds(now: now)
+            return SessionAvailability(index, inventory: inventory, local: s, policy: policy, now: now)
         }
     }
 

@@ -9,6 +9,11 @@ final class CompiledPolicy: Sendable {
     static let priorityGroupCountMax = 64
 
     static let vaccineCountMax = 16
+    /// Units in one session (or one category of it).
+    static let capacityMax = 1_000_000
+    /// Times (seconds from the caller's epoch) beyond ±2^40 (≈ 34,800 years) are refused, so
+    /// no arithmetic on a time can overflow.
+    static let timeLimit = 1 << 40
     typealias PerCategory<Element> = InlineArray<16, Element>
 
     let policy: AllocationPolicy
@@ -77,7 +82,9 @@ final class CompiledPolicy: Sendable {
             switch (category.count, category.share) {
             case (nil, nil): remainderCount += 1
             case let (count?, nil):
-                guard count >= 0 else { throw .invalid(path + ".count", "must not be negative, found \(count)") }
+                guard (0...Self.capacityMax).contains(count) else {
+                    throw .invalid(path + ".count", "must be between 0 and \(Self.capacityMax), found \(count)")
+                }
             case let (nil, share?):
                 guard share >= 0, share <= 1 else {
                     throw .invalid(path + ".share", "expected a number between 0 and 1, found \(share)")
@@ -161,7 +168,7 @@ final class CompiledPolicy: Sendable {
             guard override.count == categoryCount else {
                 throw .invalid("categoryCapacities", "needs one count per category (\(categoryCount)), found \(override.count)")
             }
-            guard override.allSatisfy({ $0 >= 0 }), override.reduce(0, +) == capacity else {
+            guard override.allSatisfy({ (0...Self.capacityMax).contains($0) }), override.reduce(0, +) == capacity else {
                 throw .invalid("categoryCapacities", "must be non-negative and add up to capacity \(capacity), found \(override)")
             }
             return override
@@ -186,6 +193,6 @@ final class CompiledPolicy: Sendable {
 
     @inline(__always)
     static func day(of time: Int) -> Int {
-        time >= 0 ? time / secondsPerDay : (time - secondsPerDay + 1) / secondsPerDay
+        time >= 0 ? time / secondsPerDay : -((-(time + 1)) / secondsPerDay) - 1
     }
 }

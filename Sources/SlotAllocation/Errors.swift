@@ -53,8 +53,8 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     case slotWindowNotStarted(startsAt: Int)
     /// The request id was used before for a different kind of request.
     case requestIDReused
-    /// The beneficiary or session was already at its idempotency, hold or appointment limit.
-    case limitReached(String)
+    /// `now` is beyond ±2^40 seconds from the epoch.
+    case timeOutOfRange(Int)
 
     /// A stable code for metrics and HTTP bodies.
     public var code: String {
@@ -81,7 +81,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongState: "wrong_state"
         case .slotWindowNotStarted: "slot_window_not_started"
         case .requestIDReused: "request_id_reused"
-        case .limitReached: "limit_reached"
+        case .timeOutOfRange: "time_out_of_range"
         }
     }
 
@@ -109,7 +109,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case let .wrongState(state): "the appointment is \(state)"
         case let .slotWindowNotStarted(at): "the slot window starts at \(at)"
         case .requestIDReused: "the request id was used for a different request"
-        case let .limitReached(what): "limit reached: \(what)"
+        case let .timeOutOfRange(now): "time \(now) is beyond ±2^40 seconds from the epoch"
         }
     }
 }

@@ -1,48 +1,96 @@
-/// Ranks registrants by a priority order (a list of ``PriorityKey``s, ties to the lower
+/// Orders registrants by a priority order (a list of ``PriorityKey``s, ties to the lower
 /// index) with stable least-significant-key-first radix sorts: linear time, which is what
 /// makes ten million registrants cheap (a comparison sort needs ≈ 23 comparisons each).
 enum PriorityRanking {
-    /// `rank[i]` = position of registrant `i` in the order (0 = highest priority).
-    static func ranks(_ keys: [PriorityKey], registrants: BatchRegistrants, ages: [UInt8], lotterySeed: UInt64) -> [Int32] {
-        let order = permutation(keys, registrants: registrants, ages: ages, lotterySeed: lotterySeed)
-        var rank = [Int32](repeating: 0, count: order.count)
-        for (position, i) in order.enumerated() { rank[Int(i)] = Int32(position) }
-        return rank
+    /// What the keys are computed from, gathered once for all the orders of one allocation.
+    struct Inputs {
+        let registrants: BatchRegistrants
+        let ages: [UInt8]
+        let lotterySeed: UInt64
+        let earliestRequest: Int
+        let earliestRegistration: Int
+
+        init(registrants: BatchRegistrants, ages: [UInt8], lotterySeed: UInt64) {
+            self.registrants = registrants
+            self.ages = ages
+            self.lotterySeed = lotterySeed
+            earliestRequest = registrants.requestTime.min() ?? 0
+            earliestRegistration = registrants.registrationTime.min() ?? 0
+        }
     }
 
-    /// Registrant indices in priority order.
-    static func permutation(_ keys: [PriorityKey], registrants: BatchRegistrants, ages: [UInt8], lotterySeed: UInt64) -> [UInt32] {
+    /// Registrant indices in priority order (highest priority first).
+    /// - Complexity: O(n) per key: one gather pass, then one counting pass per 8 significant bits.
+    static func permutation(_ keys: [PriorityKey], _ inputs: Inputs) -> [UInt32] {
+        let registrants = inputs.registrants, ages = inputs.ages, lotterySeed = inputs.lotterySeed
+        let earliestRequest = inputs.earliestRequest, earliestRegistration = inputs.earliestRegistration
         let n = registrants.count
-        var order = (0..<n).map { UInt32($0) }
-        var scratch = [UInt32](repeating: 0, count: n)
+        var order = [UInt32](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = UInt32(i) }
+            count = n
+        }
         var keyed = [UInt32](repeating: 0, count: n)
-        var keyedScratch = [UInt32](repeating: 0, count: n)
+        var scratch: [UInt32] = [], keyedScratch: [UInt32] = []
         // Least significant key first; each pass is stable, so earlier keys dominate.
         for key in keys.reversed() {
-            let values = keyValues(key, registrants: registrants, ages: ages, lotterySeed: lotterySeed)
-            for j in 0..<n { keyed[j] = values[Int(order[j])] }
-            let maxValue = keyed.max() ?? 0
+            let inOrder: Bool, maxValue: UInt32
+            switch key {
+            case .requestTime:
+                (inOrder, maxValue) = gather(&keyed, order) { UInt32(clamping: registrants.requestTime[$0] - earliestRequest) }
+            case .registrationTime:
+                (inOrder, maxValue) = gather(&keyed, order) { UInt32(clamping: registrants.registrationTime[$0] - earliestRegistration) }
+            case .ageDescending:
+                (inOrder, maxValue) = gather(&keyed, order) { UInt32(255 - ages[$0]) }
+            case .lottery:
+                (inOrder, maxValue) = gather(&keyed, order) { lotteryNumber(seed: lotterySeed, registrant: $0) }
+            }
+            // Already in order (e.g. request times of registrants listed as they came): nothing to do.
+            if inOrder { continue }
+            if scratch.isEmpty {
+                scratch = [UInt32](repeating: 0, count: n)
+                keyedScratch = [UInt32](repeating: 0, count: n)
+            }
             var shift: UInt32 = 0
             while shift < 32, maxValue >> shift != 0 {
                 radixPass(&order, &keyed, &scratch, &keyedScratch, shift: shift)
-                shift += 16
+                shift += 8
             }
         }
         return order
     }
 
-    /// One stable counting-sort pass on 16 bits of `keyed`, moving `order` along.
+    /// `keyed[j] = value(order[j])`; returns whether the values are already non-decreasing, and their maximum.
+    @inline(__always)
+    private static func gather(_ keyed: inout [UInt32], _ order: [UInt32], _ value: (Int) -> UInt32) -> (Bool, UInt32) {
+        var inOrder = true, maxValue: UInt32 = 0, previous: UInt32 = 0
+        keyed.withUnsafeMutableBufferPointer { keyed in
+            order.withUnsafeBufferPointer { order in
+                for j in 0..<order.count {
+                    let v = value(Int(order[j]))
+                    keyed[j] = v
+                    if v < previous { inOrder = false }
+                    previous = v
+                    maxValue = max(maxValue, v)
+                }
+            }
+        }
+        return (inOrder, maxValue)
+    }
+
+    /// One stable counting-sort pass on 8 bits of `keyed`, moving `order` along. Eight bits
+    /// (256 buckets) keep every bucket's write position in cache; 16 bits would scatter
+    /// writes over 65,536 places and miss on most of them.
     private static func radixPass(_ order: inout [UInt32], _ keyed: inout [UInt32], _ scratch: inout [UInt32],
                                   _ keyedScratch: inout [UInt32], shift: UInt32) {
-        var counts = [Int](repeating: 0, count: 1 << 16 + 1)
-        for value in keyed { counts[Int((value >> shift) & 0xffff) + 1] += 1 }
+        var counts = [Int](repeating: 0, count: 257)
+        for value in keyed { counts[Int((value >> shift) & 0xff) + 1] += 1 }
         for b in 1..<counts.count { counts[b] += counts[b - 1] }
         order.withUnsafeBufferPointer { src in
             keyed.withUnsafeBufferPointer { srcKeys in
                 scratch.withUnsafeMutableBufferPointer { dst in
                     keyedScratch.withUnsafeMutableBufferPointer { dstKeys in
                         for j in 0..<src.count {
-                            let digit = Int((srcKeys[j] >> shift) & 0xffff)
+                            let digit = Int((srcKeys[j] >> shift) & 0xff)
                             let to = counts[digit]
                             counts[digit] = to + 1
                             dst[to] = src[j]
@@ -56,24 +104,9 @@ enum PriorityRanking {
         swap(&keyed, &keyedScratch)
     }
 
-    /// The key as an unsigned number where smaller means higher priority.
-    static func keyValues(_ key: PriorityKey, registrants: BatchRegistrants, ages: [UInt8], lotterySeed: UInt64) -> [UInt32] {
-        switch key {
-        case .requestTime: return offsets(registrants.requestTime)
-        case .registrationTime: return offsets(registrants.registrationTime)
-        case .ageDescending: return ages.map { UInt32(255 - $0) }
-        case .lottery: return (0..<registrants.count).map { lotteryNumber(seed: lotterySeed, registrant: $0) }
-        }
-    }
-
-    /// Times as offsets from the earliest, clamped to 32 bits (136 years of seconds).
-    private static func offsets(_ times: [Int]) -> [UInt32] {
-        let earliest = times.min() ?? 0
-        return times.map { UInt32(clamping: $0 - earliest) }
-    }
-
     /// A registrant's lottery number: SplitMix64's finaliser on (seed, index), so the draw
     /// of one registrant does not depend on how many others there are.
+    @inline(__always)
     static func lotteryNumber(seed: UInt64, registrant: Int) -> UInt32 {
         var z = seed &+ UInt64(registrant + 1) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -45,6 +45,12 @@ struct SessionInventory: ~Copyable, Sendable {
         }
     }
 
+    /// The unit a walk-in took: its category, and whether a no-show had freed it.
+    struct WalkInUnit: Sendable {
+        var category: Int
+        var fromNoShow: Bool
+    }
+
     struct HoldRecord: Sendable {
         var session: Int32
         var category: UInt8
@@ -85,8 +91,10 @@ struct SessionInventory: ~Copyable, Sendable {
 
     /// Takes one unit of session `s` for an online request (booking or hold), trying the
     /// categories in the policy's processing order. Returns the category, or why not.
+    /// Holds of this shard that lapsed by `now` are released first, so they never block anybody.
     mutating func takeOnline(_ s: Int, _ person: Applicant, now: Int, policy: CompiledPolicy,
                              hold: (id: UInt64, expiresAt: Int)?) -> Result<Int, BookingRefusal> {
+        _ = releaseExpiredHolds(now: now)
         let base = s * categoryCount
         let sessionDay = Int(sessions[s].day)
         for step in 0..<categoryCount {
@@ -108,7 +116,8 @@ struct SessionInventory: ~Copyable, Sendable {
 
     /// Takes one unit of session `s` for a walk-in: in processing order, a unit freed by a
     /// no-show (if the policy gives those to walk-ins) or a free unit of a category open to walk-ins.
-    mutating func takeWalkIn(_ s: Int, _ person: Applicant, now: Int, policy: CompiledPolicy) -> Result<Int, BookingRefusal> {
+    mutating func takeWalkIn(_ s: Int, _ person: Applicant, now: Int, policy: CompiledPolicy) -> Result<WalkInUnit, BookingRefusal> {
+        _ = releaseExpiredHolds(now: now)
         let base = s * categoryCount
         let sessionDay = Int(sessions[s].day)
         for step in 0..<categoryCount {
@@ -117,12 +126,12 @@ struct SessionInventory: ~Copyable, Sendable {
             if counters[i].noShowFreed > 0, policy.personFits(c, person) {
                 counters[i].noShowFreed -= 1
                 counters[i].walkIns += 1
-                return .success(c)
+                return .success(WalkInUnit(category: c, fromNoShow: true))
             }
             if counters[i].free > 0, policy.categoryAdmits(c, person, channel: .walkIn, sessionDay: sessionDay, now: now) {
                 counters[i].walkIns += 1
                 assert(counters[i].isConsistent)
-                return .success(c)
+                return .success(WalkInUnit(category: c, fromNoShow: false))
             }
         }
         return .failure(fullRefusal(s, walkIn: true))

@@ -78,6 +78,7 @@ import Testing
     static func randomInstance(_ random: inout SeededGenerator) -> Instance {
         let orders: [[PriorityKey]] = [[.requestTime], [.ageDescending, .registrationTime], [.lottery]]
         var categories = [CapacityCategory(name: "60+", share: 0.3, ageBands: ["60+"], priorityOrder: orders.randomElement(using: &random)!),
+                          CapacityCategory(name: "health workers", share: 0.1, priorityGroups: [1], priorityOrder: orders.randomElement(using: &random)!),
                           CapacityCategory(name: "dose-2", share: 0.2, doses: [.two], priorityOrder: orders.randomElement(using: &random)!),
                           CapacityCategory(name: "walk-in", share: 0.2, channels: [.walkIn], releaseToOnlineAtSecondOfDay: 13 * hour),
                           CapacityCategory(name: "open", priorityOrder: orders.randomElement(using: &random)!)]
@@ -85,6 +86,7 @@ import Testing
         var policy = AllocationPolicy(categories: categories, processingOrder: categories.map(\.name).shuffled(using: &random))
         policy.phases = [EligibilityPhase(ageBand: "60+", openDay: 0), EligibilityPhase(ageBand: "45-59", openDay: 0),
                          EligibilityPhase(ageBand: "18-44", openDay: Int.random(in: 0...2, using: &random))]
+        policy.endOfDayFillSecondOfDay = [nil, 12 * hour].randomElement(using: &random)!
         var instance = Instance(policy: policy, now: Int.random(in: 0...(2 * day), using: &random))
         let sessionCount = Int.random(in: 1...12, using: &random)
         for _ in 0..<sessionCount {
@@ -95,7 +97,8 @@ import Testing
             let dose2 = Int.random(in: 0..<4, using: &random) == 0
             let prefs = Array((0..<sessionCount).shuffled(using: &random).prefix(Int.random(in: 0...4, using: &random)))
             instance.registrants.append(
-                birthYear: Int.random(in: 1930...2003, using: &random), dose: dose2 ? .two : .one,
+                birthYear: Int.random(in: 1930...2003, using: &random), priorityGroup: Int.random(in: 0...1, using: &random),
+                dose: dose2 ? .two : .one,
                 dose1: dose2 ? DoseRecord(day: -Int.random(in: 20...110, using: &random), vaccine: Int.random(in: 0...1, using: &random)) : nil,
                 requestTime: Int.random(in: 0...50, using: &random), registrationTime: Int.random(in: 0...50, using: &random), preferences: prefs)
         }
@@ -106,6 +109,7 @@ import Testing
     static func eligible(_ x: Instance, _ i: Int, _ s: Int) -> Set<Int> {
         let policy = x.policy, r = x.registrants, ss = x.sessions
         let age = policy.ageReferenceYear - Int(r.birthYear[i])
+        guard x.now < Int(ss.day[s]) * day + policy.bookingCloseSecondOfDay else { return [] }
         guard age >= Int(ss.minAge[s]), age <= Int(ss.maxAge[s]) else { return [] }
         guard let band = policy.ageBands.firstIndex(where: { $0.contains(age: age) }) else { return [] }
         guard let phase = policy.phases.first(where: { $0.ageBand == policy.ageBands[band].name }), phase.openDay <= x.now / day else { return [] }
@@ -115,11 +119,13 @@ import Testing
             guard Int(r.dose1Vaccine[i]) == Int(ss.vaccine[s]), since >= vaccine.dose2IntervalDaysMin, since <= vaccine.dose2IntervalDaysMax else { return [] }
         }
         let second = x.now - Int(ss.day[s]) * day
+        if second >= (policy.endOfDayFillSecondOfDay ?? .max) { return Set(policy.categories.indices) }
         return Set(policy.categories.indices.filter { c in
             let category = policy.categories[c]
             let channelOK = category.channels.contains(.online) || second >= (category.releaseToOnlineAtSecondOfDay ?? .max)
             return channelOK && (category.ageBands?.contains(policy.ageBands[band].name) ?? true)
                 && (category.doses?.contains(r.dose[i]) ?? true)
+                && (category.priorityGroups?.contains(Int(r.priorityGroup[i])) ?? true)
         })
     }
 
@@ -198,7 +204,11 @@ import Testing
                                                                        mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now)
             check(x, result, seed: seed, stable: true)
             // The registrant-optimal stable matching is unique: a from-scratch deferred acceptance must agree.
-            #expect(result.session == referenceDeferredAcceptance(x, result.capacity, seed: seed))
+            let reference = referenceDeferredAcceptance(x, result.capacity, seed: seed)
+            #expect(result.session == reference.session)
+            #expect(zip(result.category, reference.category).enumerated().allSatisfy { i, pair in
+                result.session[i] < 0 || Int(pair.0) == pair.1
+            }, "categories differ from the reference")
         }
     }
 
@@ -230,12 +240,13 @@ import Testing
     }
 
     /// Rounds of deferred acceptance where every session chooses from scratch.
-    func referenceDeferredAcceptance(_ x: Instance, _ capacity: [Int32], seed: UInt64) -> [Int32] {
+    func referenceDeferredAcceptance(_ x: Instance, _ capacity: [Int32], seed: UInt64) -> (session: [Int32], category: [Int]) {
         let ranks = x.policy.categories.map { Self.ranks(x, $0.priorityOrder, seed: seed) }
         let n = x.registrants.count
         var next = [Int](repeating: 0, count: n)
         var held = [Int: [Int]]()
         var assigned = [Int32](repeating: -1, count: n)
+        var category = [Int](repeating: -1, count: n)
         while true {
             var proposals = [Int: [Int]]()
             for i in 0..<n where assigned[i] < 0 {
@@ -247,10 +258,13 @@ import Testing
             if proposals.isEmpty { break }
             for (s, newcomers) in proposals {
                 let chosen = Self.choose(x, s, (held[s] ?? []) + newcomers, capacity, ranks)
-                for i in (held[s] ?? []) + newcomers { assigned[i] = chosen[i] == nil ? -1 : Int32(s) }
+                for i in (held[s] ?? []) + newcomers {
+                    assigned[i] = chosen[i] == nil ? -1 : Int32(s)
+                    category[i] = chosen[i] ?? -1
+                }
                 held[s] = Array(chosen.keys)
             }
         }
-        return assigned
+        return (assigned, category)
     }
 }

@@ -41,14 +41,24 @@ import Testing
                         let who = people.randomElement(using: &random)!
                         let now = 16 * hour + step
                         let session = sessions.randomElement(using: &random)!
-                        switch Int.random(in: 0..<5, using: &random) {
+                        switch Int.random(in: 0..<8, using: &random) {
                         case 0: _ = engine.hold(who, session: session, slot: 1, dose: .one, now: now)
+                        case 5: _ = engine.checkInWalkIn(who, session: session, dose: .one, now: day + 10 * hour)
+                        case 6:
+                            if let live = engine.liveAppointment(of: who, dose: .one, now: now) {
+                                _ = engine.markNoShow(live.id, now: day + 12 * hour)
+                            }
+                        case 7:
+                            if let live = engine.liveAppointment(of: who, dose: .one, now: now) {
+                                _ = engine.recordVaccination(live.id, now: day + 12 * hour)
+                            }
                         case 1:
                             if let live = engine.liveAppointment(of: who, dose: .one, now: now) { _ = engine.cancel(live.id, now: now) }
                         case 2:
                             if let live = engine.liveAppointment(of: who, dose: .one, now: now) {
-                                _ = engine.reschedule(live.id, to: session, slot: 2, now: now)
-                                _ = engine.confirm(live.id, now: now)
+                                if live.state == .held { _ = engine.confirm(live.id, now: now) } else {
+                                    _ = engine.reschedule(live.id, to: session, slot: 2, now: now)
+                                }
                             }
                         case 3: engine.releaseExpiredHolds(now: now)
                         default: _ = engine.book(who, session: session, slot: 0, dose: .one, now: now, requestID: RequestID(UInt64(step)))
@@ -60,7 +70,7 @@ import Testing
         #expect(engine.invariantViolations().isEmpty)
         for session in sessions {
             let a = engine.availability(session, now: 16 * hour)!
-            #expect(a.categories.allSatisfy { $0.booked + $0.held + $0.walkIns <= $0.capacity })
+            #expect(a.categories.allSatisfy { $0.booked + $0.held + $0.walkIns + $0.noShowFreed <= $0.capacity && $0.free >= 0 })
         }
     }
 }

@@ -18,32 +18,21 @@ extension BatchAllocator {
     func deferredAcceptance(_ prepared: Prepared, _ registrants: BatchRegistrants, _ result: inout BatchResult,
                             lotterySeed: UInt64) {
         let k = policy.categoryCount, n = registrants.count, sessionCount = prepared.sessions.count
-        // One rank per distinct priority order among the categories.
-        var orders: [[PriorityKey]] = []
-        var orderOfCategory = [Int](repeating: 0, count: k)
-        for (c, category) in policy.policy.categories.enumerated() {
-            if let found = orders.firstIndex(of: category.priorityOrder) {
-                orderOfCategory[c] = found
-            } else {
-                orders.append(category.priorityOrder)
-                orderOfCategory[c] = orders.count - 1
-            }
-        }
+        let (orders, orderOfCategory) = distinctOrders()
         // Each registrant's ranks and progress sit together: ranks at i * stride + order, and at
         // i * stride + progress the next preference to try (low byte) and a "was eligible" bit.
         let stride = orders.count + 1, progress = orders.count
         let sawEligibleBit: UInt32 = 1 << 31
-        var state = [UInt32](repeating: 0, count: n * stride)
-        let ranking = PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
-        for (o, keys) in orders.enumerated() {
-            let order = PriorityRanking.permutation(keys, ranking)
-            state.withUnsafeMutableBufferPointer { state in
-                for (position, i) in order.enumerated() { state[Int(i) * stride + o] = UInt32(position) }
-            }
-        }
+        var state = rankedState(orders, prepared, registrants, lotterySeed: lotterySeed, stride: stride)
         var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k)
         let blocks = (0..<sessionCount).map { heaps.block($0) }
 
+        // Rounds: every pending registrant proposes to its next eligible preference; the
+        // proposals are partitioned by group of sessions (a radix partition with a small
+        // fan-out, so the scatter stays in cache), and each group's sessions take their
+        // proposals while the group's heaps (≈ 256 KB) sit in L2. Rejected registrants form
+        // the next round. The outcome does not depend on the order of proposals, so this
+        // changes nothing but speed.
         let heapBytes = heaps.words.count * MemoryLayout<UInt64>.stride
         let groupCount = min(max(1, heapBytes / (256 * 1024)), 1024, max(1, sessionCount))
         let sessionsPerGroup = (sessionCount + groupCount - 1) / groupCount
@@ -100,6 +89,42 @@ extension BatchAllocator {
             swap(&pending, &rejected)
         }
 
+        collect(heaps, &result, registrants) { state[$0 * stride + progress] & sawEligibleBit != 0 }
+    }
+
+    /// The distinct priority orders of the categories, and which one each category uses.
+    private func distinctOrders() -> (orders: [[PriorityKey]], orderOfCategory: [Int]) {
+        var orders: [[PriorityKey]] = []
+        var orderOfCategory: [Int] = []
+        for category in policy.policy.categories {
+            if let found = orders.firstIndex(of: category.priorityOrder) {
+                orderOfCategory.append(found)
+            } else {
+                orders.append(category.priorityOrder)
+                orderOfCategory.append(orders.count - 1)
+            }
+        }
+        return (orders, orderOfCategory)
+    }
+
+    /// Per registrant `stride` words: its position in each order, then a zeroed progress word.
+    private func rankedState(_ orders: [[PriorityKey]], _ prepared: Prepared, _ registrants: BatchRegistrants,
+                             lotterySeed: UInt64, stride: Int) -> [UInt32] {
+        var state = [UInt32](repeating: 0, count: registrants.count * stride)
+        let ranking = PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
+        for (o, keys) in orders.enumerated() {
+            let order = PriorityRanking.permutation(keys, ranking)
+            state.withUnsafeMutableBufferPointer { state in
+                for (position, i) in order.enumerated() { state[Int(i) * stride + o] = UInt32(position) }
+            }
+        }
+        return state
+    }
+
+    /// Reads the assignment and the cutoffs out of the heaps, and the reason of everyone left out.
+    private func collect(_ heaps: CategoryHeaps, _ result: inout BatchResult, _ registrants: BatchRegistrants,
+                         sawEligible: (Int) -> Bool) {
+        let k = policy.categoryCount
         for slot in 0..<result.capacity.count {
             let s = slot / k, c = slot % k
             let members = heaps.members(session: s, category: c)
@@ -113,9 +138,8 @@ extension BatchAllocator {
                 result.cutoffRank[slot] = Int32(truncatingIfNeeded: worst >> 32)
             }
         }
-        for i in 0..<n where result.session[i] < 0 {
-            let sawEligible = state[i * stride + progress] & sawEligibleBit != 0
-            result.reasonCode[i] = registrants.preferences(of: i).isEmpty ? 1 : sawEligible ? 3 : 2
+        for i in 0..<registrants.count where result.session[i] < 0 {
+            result.reasonCode[i] = registrants.preferences(of: i).isEmpty ? 1 : sawEligible(i) ? 3 : 2
         }
     }
 

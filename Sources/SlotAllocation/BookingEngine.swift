@@ -66,15 +66,12 @@ public struct Appointment: Hashable, Sendable {
 /// - Complexity: every request is O(categories) plus a hash lookup when it carries a
 ///   ``RequestID``; holds add O(log holds) for their expiry heap.
 public final class BookingEngine: @unchecked Sendable {
-    // @unchecked: the shard pointers are written once in `init` and freed in `deinit`,
-    // and every pointee is a `Mutex`, so all shard state is reached under its lock. Raw
-    // memory rather than an array of objects: the hot path then does no reference
-    // counting on state that every thread shares, which is what lets threads on
-    // different districts scale.
+    // @unchecked: besides `let`s and atomics the engine holds only `ShardArray`s, whose
+    // every shard is behind its `Mutex` (see ShardArray for why raw memory).
     let policy: CompiledPolicy
     let configuration: BookingEngineConfiguration
-    let sessionShards: UnsafeMutablePointer<Mutex<SessionInventory>>
-    let beneficiaryShards: UnsafeMutablePointer<Mutex<BeneficiaryRegistry>>
+    let sessionShards: ShardArray<SessionInventory>
+    let beneficiaryShards: ShardArray<BeneficiaryRegistry>
     let sessionShardMask: Int
     let beneficiaryShardMask: Int
     let sessionShardBits: UInt32
@@ -104,26 +101,15 @@ public final class BookingEngine: @unchecked Sendable {
         }
         self.configuration = configuration
         let categoryCount = self.policy.categoryCount
-        sessionShards = .allocate(capacity: configuration.sessionShards)
-        for shard in 0..<configuration.sessionShards {
-            (sessionShards + shard).initialize(to: Mutex(SessionInventory(categoryCount: categoryCount)))
-        }
-        beneficiaryShards = .allocate(capacity: configuration.beneficiaryShards)
-        for shard in 0..<configuration.beneficiaryShards {
-            (beneficiaryShards + shard).initialize(
-                to: Mutex(BeneficiaryRegistry(idempotencyCapacity: configuration.idempotencyEntriesPerShard)))
+        sessionShards = ShardArray(count: configuration.sessionShards) { _ in SessionInventory(categoryCount: categoryCount) }
+        let remembered = configuration.idempotencyEntriesPerShard
+        beneficiaryShards = ShardArray(count: configuration.beneficiaryShards) { _ in
+            BeneficiaryRegistry(idempotencyCapacity: remembered)
         }
         sessionShardMask = configuration.sessionShards - 1
         beneficiaryShardMask = configuration.beneficiaryShards - 1
         sessionShardBits = UInt32(configuration.sessionShards.trailingZeroBitCount)
         beneficiaryShardBits = UInt32(configuration.beneficiaryShards.trailingZeroBitCount)
-    }
-
-    deinit {
-        sessionShards.deinitialize(count: configuration.sessionShards)
-        sessionShards.deallocate()
-        beneficiaryShards.deinitialize(count: configuration.beneficiaryShards)
-        beneficiaryShards.deallocate()
     }
 
     // MARK: Topology

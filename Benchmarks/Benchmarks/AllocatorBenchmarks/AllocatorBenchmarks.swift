@@ -36,11 +36,31 @@ let benchmarks: @Sendable () -> Void = {
         if online == nil { online = OnlineWorld() }
     }
 
+    // 1,000 people: their records stay in L1/L2, so this is the engine's own CPU cost per request.
+    Benchmark("online book+cancel, 1 thread, 100k sessions, 1k people, 1M requests", configuration: onlineConfiguration) { benchmark in
+        let world = online!
+        blackHole(world.bookAndCancel(pairs: 500_000, people: Array(world.people.prefix(1_000)), sessions: world.sessions))
+    } setup: {
+        if online == nil { online = OnlineWorld() }
+    }
+
     // Same work per thread, each thread on its own districts (and session shards) and its own people.
     Benchmark("online book+cancel, 2 threads on disjoint districts, 2M requests", configuration: onlineConfiguration) { benchmark in
         let world = online!
         DispatchQueue.concurrentPerform(iterations: 2) { half in
             blackHole(world.bookAndCancel(pairs: 500_000, people: world.halves[half].people, sessions: world.halves[half].sessions))
+        }
+    } setup: {
+        if online == nil { online = OnlineWorld() }
+    }
+
+    // The same with 1,000 people per thread (records in each core's own cache): the engine's scaling
+    // without the memory system's, since both threads then share nothing that misses.
+    Benchmark("online book+cancel, 2 threads on disjoint districts, 1k people each, 2M requests", configuration: onlineConfiguration) { benchmark in
+        let world = online!
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            blackHole(world.bookAndCancel(pairs: 500_000, people: Array(world.halves[half].people.prefix(1_000)),
+                                          sessions: world.halves[half].sessions))
         }
     } setup: {
         if online == nil { online = OnlineWorld() }

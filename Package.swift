@@ -10,11 +10,17 @@ let package = Package(
     name: "slotsim",
     products: [
         .library(name: "SlotAllocation", targets: ["SlotAllocation"]),
+        .library(name: "DemandSimulation", targets: ["DemandSimulation"]),
         .executable(name: "slotsim-example", targets: ["slotsim-example"]),
     ],
     targets: [
         .target(
             name: "SlotAllocation",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(
+            name: "DemandSimulation",
+            dependencies: ["SlotAllocation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
@@ -25,6 +31,11 @@ let package = Package(
         .testTarget(
             name: "SlotAllocationTests",
             dependencies: ["SlotAllocation"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "DemandSimulationTests",
+            dependencies: ["DemandSimulation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

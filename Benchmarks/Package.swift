@@ -37,6 +37,21 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "SimulationBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DemandSimulation", package: rootIdentity),
+            ],
+            path: "Benchmarks/SimulationBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "sim-peer",
+            dependencies: [.product(name: "DemandSimulation", package: rootIdentity)],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "batch-peer",
             dependencies: [.product(name: "SlotAllocation", package: rootIdentity), "BenchmarkInstances"],
             swiftSettings: [.swiftLanguageMode(.v6)]

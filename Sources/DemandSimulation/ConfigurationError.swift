@@ -1,0 +1,40 @@
+/// A configuration that cannot be simulated: the key path (as a scenario file spells it)
+/// and what was expected there.
+public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var expected: String
+    public init(_ path: String, _ expected: String) {
+        self.path = path
+        self.expected = expected
+    }
+    public var description: String { "\(path): \(expected)" }
+}
+
+/// A run that hit one of the simulator's limits.
+public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A stage's queue grew past its limit: the stage is overloaded beyond what the run can hold.
+    case queueLimitExceeded(stage: String, limit: Int)
+    /// More events pending than the event queue allows.
+    case eventLimitExceeded(limit: Int)
+
+    public var description: String {
+        switch self {
+        case let .queueLimitExceeded(stage, limit): "the queue at stage \"\(stage)\" passed its limit of \(limit) people"
+        case let .eventLimitExceeded(limit): "more than \(limit) events were pending"
+        }
+    }
+}
+
+extension Distribution {
+    /// Throws a ``ConfigurationError`` at `path` if the parameters are unusable.
+    func check(_ path: String) throws(ConfigurationError) {
+        if let problem = validate(path: path) {
+            let parts = problem.split(separator: ":", maxSplits: 1)
+            throw ConfigurationError(String(parts[0]), String(parts[1]).trimmingLeadingSpace)
+        }
+    }
+}
+
+extension String {
+    var trimmingLeadingSpace: String { String(drop { $0 == " " }) }
+}

@@ -28,6 +28,11 @@ public struct BatchAllocator: Sendable {
         self.policy = try CompiledPolicy(policy)
     }
 
+    /// An allocator on a policy already compiled (the engine's own).
+    init(compiled: CompiledPolicy) {
+        policy = compiled
+    }
+
     /// Allocates the batch at time `now` (which decides band openings and reserve releases).
     /// - Complexity: serial dictatorship O(n + total preferences × categories);
     ///   deferred acceptance O(proposals × categories × log capacity); ranking O(n) per key.

@@ -227,7 +227,7 @@ extension BookingEngine {
 
     @inline(__always)
     func takeOnline(_ registry: inout BeneficiaryRegistry, _ local: Int, _ beneficiary: BeneficiaryID, _ session: SessionIndex,
-                    _ slot: Int, _ dose: Dose, now: Int, hold: Bool) -> Result<Appointment, BookingRefusal> {
+                    _ slot: Int, _ dose: Dose, now: Int, hold: Bool, category forced: Int? = nil) -> Result<Appointment, BookingRefusal> {
         let live = local * 2 + dose.offset
         clearLapsedHold(&registry, live, beneficiary, dose, now: now)
         let old = registry[live: live]
@@ -240,6 +240,7 @@ extension BookingEngine {
         let expiresAt = now + policy.holdTimeout
         let taken: Result<Int, BookingRefusal>? = withSession(session.rawValue) { inventory, s in
             if let refusal = onlineRefusal(inventory, s, slot, person, now: now) { return .failure(refusal) }
+            if let forced { return inventory.takeOnline(s, category: forced, now: now) }
             return inventory.takeOnline(s, person, now: now, policy: policy, hold: hold ? (id.rawValue, expiresAt) : nil)
         }
         guard let taken else { return .failure(.unknownSession(session)) }

@@ -40,6 +40,14 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     case sessionFull
     /// Units are free, but only in categories this person may not use now.
     case categoryFull
+    /// In a batch: every unit this person could take went to somebody ranked higher.
+    case outranked
+    /// In a batch: the request listed no session.
+    case noPreferences
+    /// In a batch: more preferences than the allocator takes.
+    case tooManyPreferences(limit: Int)
+    /// In a batch: more requests than the allocator takes at once.
+    case batchTooLarge(limit: Int)
     /// Online booking for the session's day closed at `closedAt` (seconds since the epoch).
     case bookingClosed(closedAt: Int)
     /// A walk-in came on another day than the session's.
@@ -74,6 +82,10 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .alreadyBooked: "already_booked"
         case .sessionFull: "session_full"
         case .categoryFull: "category_full"
+        case .outranked: "outranked"
+        case .noPreferences: "no_preferences"
+        case .tooManyPreferences: "too_many_preferences"
+        case .batchTooLarge: "batch_too_large"
         case .bookingClosed: "booking_closed"
         case .notSessionDay: "not_session_day"
         case .outsideSessionHours: "outside_session_hours"
@@ -102,6 +114,10 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case let .alreadyBooked(id): "already holds \(id) for this dose"
         case .sessionFull: "the session is fully booked"
         case .categoryFull: "no free unit in a category open to this person now"
+        case .outranked: "every unit this person could take went to someone ranked higher"
+        case .noPreferences: "no session was listed"
+        case let .tooManyPreferences(limit): "more than \(limit) sessions were listed"
+        case let .batchTooLarge(limit): "more than \(limit) requests in one batch"
         case let .bookingClosed(at): "booking for the session's day closed at \(at)"
         case let .notSessionDay(day): "the session is on day \(day)"
         case .outsideSessionHours: "outside the session's hours"

@@ -137,6 +137,16 @@ struct SessionInventory: ~Copyable, Sendable {
         return .failure(fullRefusal(s, walkIn: true))
     }
 
+    /// Books one unit of category `c` of session `s` (a batch decided which), if still free.
+    mutating func takeOnline(_ s: Int, category c: Int, now: Int) -> Result<Int, BookingRefusal> {
+        _ = releaseExpiredHolds(now: now)
+        let i = s * categoryCount + c
+        guard counters[i].free > 0 else { return .failure(fullRefusal(s, walkIn: false)) }
+        counters[i].booked += 1
+        assert(counters[i].isConsistent)
+        return .success(c)
+    }
+
     /// `sessionFull` when no unit at all is left for this channel, else `categoryFull`.
     func fullRefusal(_ s: Int, walkIn: Bool) -> BookingRefusal {
         let base = s * categoryCount

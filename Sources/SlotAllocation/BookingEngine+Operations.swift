@@ -112,10 +112,10 @@ extension BookingEngine {
                               requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
         withBeneficiary(beneficiary, now, requestID, .walkIn) { registry, local in
             let live = local * 2 + dose.offset
-            clearLapsedHold(&registry, live, beneficiary, dose, now: now)
-            let old = registry[live: live]
-            if old.state != .none {
-                return .failure(.alreadyBooked(AppointmentID(beneficiary: beneficiary, dose: dose, serial: old.serial)))
+            let old: BeneficiaryRegistry.Live
+            switch freeLiveRecord(&registry, live, beneficiary, dose, now: now) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(let record): old = record
             }
             let person = registry.applicant(local, dose: dose, policy: policy)
             let taken: Result<(SessionInventory.WalkInUnit, Int), BookingRefusal>? = withSession(session.rawValue) { inventory, s in
@@ -229,10 +229,10 @@ extension BookingEngine {
     func takeOnline(_ registry: inout BeneficiaryRegistry, _ local: Int, _ beneficiary: BeneficiaryID, _ session: SessionIndex,
                     _ slot: Int, _ dose: Dose, now: Int, hold: Bool, category forced: Int? = nil) -> Result<Appointment, BookingRefusal> {
         let live = local * 2 + dose.offset
-        clearLapsedHold(&registry, live, beneficiary, dose, now: now)
-        let old = registry[live: live]
-        if old.state != .none {
-            return .failure(.alreadyBooked(AppointmentID(beneficiary: beneficiary, dose: dose, serial: old.serial)))
+        let old: BeneficiaryRegistry.Live
+        switch freeLiveRecord(&registry, live, beneficiary, dose, now: now) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let record): old = record
         }
         let person = registry.applicant(local, dose: dose, policy: policy)
         let serial = nextSerial(old)
@@ -269,6 +269,19 @@ extension BookingEngine {
     func liveRefusal(_ record: BeneficiaryRegistry.Live, _ id: AppointmentID, allowed: UInt8) -> BookingRefusal? {
         guard record.state != .none, record.serial == id.serial else { return .unknownAppointment(id) }
         return allowed & record.state.bit != 0 ? nil : .wrongState(record.state.appointmentState)
+    }
+
+    /// The person's record for this dose if it holds no live appointment (a lapsed hold is
+    /// released first), else `alreadyBooked` with the live one.
+    @inline(__always)
+    func freeLiveRecord(_ registry: inout BeneficiaryRegistry, _ live: Int, _ beneficiary: BeneficiaryID, _ dose: Dose,
+                        now: Int) -> Result<BeneficiaryRegistry.Live, BookingRefusal> {
+        clearLapsedHold(&registry, live, beneficiary, dose, now: now)
+        let record = registry[live: live]
+        guard record.state == .none else {
+            return .failure(.alreadyBooked(AppointmentID(beneficiary: beneficiary, dose: dose, serial: record.serial)))
+        }
+        return .success(record)
     }
 
     /// A hold whose time is up no longer blocks its owner: release it (if the sweeper has not).

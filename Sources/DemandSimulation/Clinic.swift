@@ -34,6 +34,8 @@ public enum ClinicArrivals: Hashable, Sendable, Codable {
 public struct ClinicConfiguration: Hashable, Sendable, Codable {
     public static let stagesMax = 32
     public static let staffMax = 10_000
+    /// Appointments of one day (drawn up front, so bounded).
+    public static let appointmentsMax = 10_000_000
 
     public var stages: [ClinicStage]
     public var arrivals: ClinicArrivals
@@ -67,8 +69,8 @@ public struct ClinicConfiguration: Hashable, Sendable, Codable {
             guard (1...Self.staffMax).contains(stage.staff) else {
                 throw ConfigurationError(path + ".staff", "expected 1 to \(Self.staffMax) people, found \(stage.staff)")
             }
-            try stage.service.check(path + ".service")
-            try stage.walk?.check(path + ".walk")
+            try stage.service.validate(path: path + ".service")
+            try stage.walk?.validate(path: path + ".walk")
         }
         guard openSecond >= 0, closeSecond > openSecond, closeSecond <= 366 * 86_400 else {
             throw ConfigurationError("clinic.closeSecond", "expected 0 <= openSecond < closeSecond <= one year, found \(openSecond)...\(closeSecond)")
@@ -78,9 +80,27 @@ public struct ClinicConfiguration: Hashable, Sendable, Codable {
             guard perHour > 0, perHour <= 3_600_000 else {
                 throw ConfigurationError("clinic.arrivals.perHour", "expected a rate above 0 and at most 1000 per second, found \(perHour)")
             }
-        case let .blocks(starts, perBlock, _, sd):
-            guard !starts.isEmpty, starts.count <= 10_000, (0...100_000).contains(perBlock), sd >= 0 else {
-                throw ConfigurationError("clinic.arrivals.blocks", "expected 1 to 10000 block starts, 0 to 100000 per block and a non-negative deviation")
+            let expected = perHour * Double(closeSecond - openSecond) / 3600
+            guard expected <= Double(Self.appointmentsMax * 10) || (arrivalsMax ?? .max) <= Self.appointmentsMax * 10 else {
+                throw ConfigurationError("clinic.arrivals.perHour", "expected at most 100000000 arrivals in the opening hours (or an arrivalsMax), found about \(Int(expected))")
+            }
+        case let .blocks(starts, perBlock, offsetMean, offsetSD):
+            let path = "clinic.arrivals.blocks"
+            guard (1...10_000).contains(starts.count) else {
+                throw ConfigurationError(path + ".startSeconds", "expected 1 to 10000 block starts, found \(starts.count)")
+            }
+            if let wrong = starts.firstIndex(where: { !(openSecond...closeSecond).contains($0) }) {
+                throw ConfigurationError(path + ".startSeconds[\(wrong)]", "expected a second between opening and closing, found \(starts[wrong])")
+            }
+            // Appointments are drawn when the day starts; bound how many.
+            guard perBlock >= 0, perBlock <= Self.appointmentsMax / starts.count else {
+                throw ConfigurationError(path + ".perBlock", "expected at most \(Self.appointmentsMax) appointments in all, found \(perBlock) × \(starts.count) blocks")
+            }
+            guard (-86_400...86_400).contains(offsetMean) else {
+                throw ConfigurationError(path + ".offsetMeanSeconds", "expected a finite offset within one day, found \(offsetMean)")
+            }
+            guard (0...86_400).contains(offsetSD) else {
+                throw ConfigurationError(path + ".offsetStandardDeviationSeconds", "expected a finite deviation between 0 and one day, found \(offsetSD)")
             }
         }
         if let arrivalsMax, arrivalsMax < 0 { throw ConfigurationError("clinic.arrivalsMax", "expected a non-negative count, found \(arrivalsMax)") }
@@ -93,6 +113,8 @@ public struct ClinicConfiguration: Hashable, Sendable, Codable {
 /// What a clinic run measured.
 public struct ClinicResult: Hashable, Sendable, Codable {
     public var arrivals: Int
+    /// Appointments whose arrival (start plus punctuality offset) fell at or after closing: not admitted.
+    public var arrivedAfterClosing: Int
     public var served: Int
     /// The wait before service at each stage, in stage order.
     public var waits: [WaitStatistics]

@@ -24,17 +24,3 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
         }
     }
 }
-
-extension Distribution {
-    /// Throws a ``ConfigurationError`` at `path` if the parameters are unusable.
-    func check(_ path: String) throws(ConfigurationError) {
-        if let problem = validate(path: path) {
-            let parts = problem.split(separator: ":", maxSplits: 1)
-            throw ConfigurationError(String(parts[0]), String(parts[1]).trimmingLeadingSpace)
-        }
-    }
-}
-
-extension String {
-    var trimmingLeadingSpace: String { String(drop { $0 == " " }) }
-}

@@ -27,27 +27,31 @@ public enum Distribution: Hashable, Sendable, Codable {
         }
     }
 
-    /// Why the parameters are unusable, with the key path, or nil.
-    public func validate(path: String) -> String? {
-        func bad(_ key: String, _ value: Double, _ rule: String) -> String { "\(path).\(key): expected \(rule), found \(value)" }
-        let limit = 30.0 * 86_400  // no duration beyond 30 days
+    /// Checks the parameters; the error names the key below `path`. Durations are between
+    /// a millisecond (means) or zero and 30 days, so no draw overflows or divides by zero.
+    public func validate(path: String) throws(ConfigurationError) {
+        func bad(_ key: String, _ value: Double, _ rule: String) -> ConfigurationError {
+            ConfigurationError("\(path).\(key)", "expected \(rule), found \(value)")
+        }
+        let limit = 30.0 * 86_400, meanRule = "a duration between 0.001 s and 30 days"
         switch self {
         case let .constant(seconds):
-            return (0...limit).contains(seconds) ? nil : bad("seconds", seconds, "a duration between 0 and 30 days")
+            guard (0...limit).contains(seconds) else { throw bad("seconds", seconds, "a duration between 0 and 30 days") }
         case let .exponential(mean):
-            return mean > 0 && mean <= limit ? nil : bad("mean", mean, "a positive duration up to 30 days")
+            guard (0.001...limit).contains(mean) else { throw bad("mean", mean, meanRule) }
         case let .shiftedExponential(minimum, mean):
-            if !(0...limit).contains(minimum) { return bad("minimum", minimum, "a duration between 0 and 30 days") }
-            return mean > minimum && mean <= limit ? nil : bad("mean", mean, "more than minimum (\(minimum)) and up to 30 days")
+            guard (0...limit).contains(minimum) else { throw bad("minimum", minimum, "a duration between 0 and 30 days") }
+            guard mean >= minimum + 0.001, mean <= limit else { throw bad("mean", mean, "more than minimum (\(minimum)) and up to 30 days") }
         case let .lognormal(mean, sd), let .normal(mean, sd):
-            if !(mean > 0 && mean <= limit) { return bad("mean", mean, "a positive duration up to 30 days") }
-            return sd >= 0 && sd <= limit ? nil : bad("standardDeviation", sd, "a non-negative duration up to 30 days")
+            guard (0.001...limit).contains(mean) else { throw bad("mean", mean, meanRule) }
+            guard (0...limit).contains(sd) else { throw bad("standardDeviation", sd, "a duration between 0 and 30 days") }
         case let .empirical(values):
-            guard !values.isEmpty, values.count <= 1_000_000 else { return "\(path).values: expected 1 to 1000000 values, found \(values.count)" }
-            if let wrong = values.firstIndex(where: { !(0...limit).contains($0) }) {
-                return bad("values[\(wrong)]", values[wrong], "a duration between 0 and 30 days")
+            guard !values.isEmpty, values.count <= 1_000_000 else {
+                throw ConfigurationError("\(path).values", "expected 1 to 1000000 values, found \(values.count)")
             }
-            return nil
+            if let wrong = values.firstIndex(where: { !(0...limit).contains($0) }) {
+                throw bad("values[\(wrong)]", values[wrong], "a duration between 0 and 30 days")
+            }
         }
     }
 
@@ -69,7 +73,7 @@ public enum Distribution: Hashable, Sendable, Codable {
             }
             return 0
         case let .empirical(values):
-            return values[Int(stream.next() % UInt64(values.count))]
+            return values[Int(stream.next(upperBound: UInt64(values.count)))]
         }
     }
 }

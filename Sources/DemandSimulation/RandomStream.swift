@@ -60,10 +60,11 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         return result
     }
 
-    /// A uniform number in (0, 1): 53 random bits, never exactly 0 (so `log` is finite).
+    /// A uniform number in (0, 1), never exactly 0 (so `log` is finite) nor 1: 52 random bits
+    /// plus one half, which a `Double` holds exactly.
     @inline(__always)
     public mutating func uniform() -> Double {
-        (Double(next() >> 11) + 0.5) * 0x1.0p-53
+        (Double(next() >> 12) + 0.5) * 0x1.0p-52
     }
 
     /// An exponential variate with the given mean (inverse transform).

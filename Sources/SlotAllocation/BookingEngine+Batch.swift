@@ -28,9 +28,10 @@ extension BookingEngine {
     /// the same rules and counters as ``book(_:session:slot:dose:now:requestID:)``. Returns
     /// one outcome per request, in order: the appointment, or why not — a request refused up
     /// front (unknown person, live appointment, dose already given), the allocator's reason
-    /// (ineligible everywhere: the first preference's refusal; ``BookingRefusal/outranked``;
-    /// ``BookingRefusal/noPreferences``), or the engine's if the unit went meanwhile to a
-    /// concurrent request.
+    /// (ineligible everywhere: the refusal at the first known preference; ``BookingRefusal/outranked``,
+    /// which also covers units that were gone before the batch; ``BookingRefusal/noPreferences``),
+    /// or the engine's if the unit went meanwhile to a concurrent request. A person asking twice
+    /// for one dose gets ``BookingRefusal/duplicateRequest`` for the later copy.
     ///
     /// ```swift
     /// let outcomes = engine.allocateBatch(requests, mechanism: .deferredAcceptance(lotterySeed: 7), now: 16 * 3600)
@@ -65,11 +66,16 @@ extension BookingEngine {
             }
         }
         // The people, refused up front where the batch could not take them.
-        var registrants = BatchRegistrants(), registrantOf: [Int] = []
+        var registrants = BatchRegistrants(), registrantOf: [Int] = [], requested = Set<AppointmentID>()
         for (r, request) in requests.enumerated() {
             let times = -CompiledPolicy.timeLimit...CompiledPolicy.timeLimit
-            guard times.contains(request.requestTime), times.contains(request.registrationTime ?? request.requestTime) else {
-                outcomes[r] = .failure(.timeOutOfRange(request.requestTime))
+            for time in [request.requestTime, request.registrationTime ?? request.requestTime] where !times.contains(time) {
+                outcomes[r] = .failure(.timeOutOfRange(time))
+            }
+            if outcomes[r] != nil { continue }
+            // A person may ask once per dose in a batch; a second copy would hold back units.
+            guard requested.insert(AppointmentID(beneficiary: request.beneficiary, dose: request.dose, serial: 0)).inserted else {
+                outcomes[r] = .failure(.duplicateRequest)
                 continue
             }
             guard request.preferences.count <= BatchAllocator.preferencesPerRegistrantMax else {
@@ -119,11 +125,11 @@ extension BookingEngine {
         }
         for (i, r) in registrantOf.enumerated() {
             let request = requests[r]
-            guard result.session[i] >= 0 else {
-                switch allocator.unassignedReason(of: i, sessions: sessions, registrants: registrants, result: result, now: now) {
-                case .noPreferences?, nil: outcomes[r] = .failure(.noPreferences)
-                case .ineligibleAtEveryPreference(let refusal)?: outcomes[r] = .failure(refusal)
-                case .outrankedAtEveryEligiblePreference?: outcomes[r] = .failure(.outranked)
+            if let reason = allocator.unassignedReason(of: i, sessions: sessions, registrants: registrants, result: result, now: now) {
+                switch reason {
+                case .noPreferences: outcomes[r] = .failure(.noPreferences)
+                case .ineligibleAtEveryPreference(let refusal): outcomes[r] = .failure(refusal)
+                case .outrankedAtEveryEligiblePreference: outcomes[r] = .failure(.outranked)
                 }
                 continue
             }
@@ -133,6 +139,7 @@ extension BookingEngine {
                            category: category)
             }
         }
-        return outcomes.map { $0 ?? .failure(.noPreferences) }
+        // Every request got its outcome above: refused up front, left out, or booked.
+        return outcomes.map { $0! }
     }
 }

@@ -240,7 +240,11 @@ extension BookingEngine {
         let expiresAt = now + policy.holdTimeout
         let taken: Result<Int, BookingRefusal>? = withSession(session.rawValue) { inventory, s in
             if let refusal = onlineRefusal(inventory, s, slot, person, now: now) { return .failure(refusal) }
-            if let forced { return inventory.takeOnline(s, category: forced, now: now) }
+            if let forced {
+                // The batch allocator applied the category rules for this `now`; they must still hold.
+                assert(policy.categoryAdmits(forced, person, channel: .online, sessionDay: Int(inventory.sessions[s].day), now: now))
+                return inventory.takeOnline(s, category: forced, now: now)
+            }
             return inventory.takeOnline(s, person, now: now, policy: policy, hold: hold ? (id.rawValue, expiresAt) : nil)
         }
         guard let taken else { return .failure(.unknownSession(session)) }

@@ -48,6 +48,8 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     case tooManyPreferences(limit: Int)
     /// In a batch: more requests than the allocator takes at once.
     case batchTooLarge(limit: Int)
+    /// In a batch: the same person asked for the same dose earlier in the batch.
+    case duplicateRequest
     /// Online booking for the session's day closed at `closedAt` (seconds since the epoch).
     case bookingClosed(closedAt: Int)
     /// A walk-in came on another day than the session's.
@@ -86,6 +88,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .noPreferences: "no_preferences"
         case .tooManyPreferences: "too_many_preferences"
         case .batchTooLarge: "batch_too_large"
+        case .duplicateRequest: "duplicate_request"
         case .bookingClosed: "booking_closed"
         case .notSessionDay: "not_session_day"
         case .outsideSessionHours: "outside_session_hours"
@@ -118,6 +121,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .noPreferences: "no session was listed"
         case let .tooManyPreferences(limit): "more than \(limit) sessions were listed"
         case let .batchTooLarge(limit): "more than \(limit) requests in one batch"
+        case .duplicateRequest: "the same person asked for this dose earlier in the batch"
         case let .bookingClosed(at): "booking for the session's day closed at \(at)"
         case let .notSessionDay(day): "the session is on day \(day)"
         case .outsideSessionHours: "outside the session's hours"

@@ -41,6 +41,17 @@ import Testing
         #expect(engine.invariantViolations().isEmpty)
     }
 
+    @Test func aPersonAskingTwiceDoesNotHoldBackAUnit() throws {
+        let (engine, s) = try makeEngine(capacity: 2)
+        let a = try person(engine), b = try person(engine)
+        let outcomes = engine.allocateBatch([BatchBookingRequest(beneficiary: a, preferences: [s[0]], requestTime: 0),
+                                             BatchBookingRequest(beneficiary: a, preferences: [s[0]], requestTime: 1),
+                                             BatchBookingRequest(beneficiary: b, preferences: [s[0]], requestTime: 2)],
+                                            mechanism: .firstComeFirstServed, now: 16 * hour)
+        #expect(outcomes[0].value != nil && outcomes[1].refusal == .duplicateRequest && outcomes[2].value != nil)
+        #expect(engine.availability(s[0], now: 16 * hour)!.availableCapacity == 0)
+    }
+
     @Test func ineligiblePeopleGetTheirFirstRefusal() throws {
         let (engine, s) = try makeEngine(capacity: 5)
         let child = try person(engine, born: 2010)

@@ -50,6 +50,9 @@ for _ in 0..<repeats {
     best.cpu = min(best.cpu, cpuSeconds() - cpu0)
     best.wall = min(best.wall, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18)
 }
+guard result!.served == customers else {
+    fail("only \(result!.served) of \(customers) customers were served within the simulated year; lower --customers or raise --arrival-rate")
+}
 let waits = result!.waits[0]
 print("{\"peer\":\"slotsim-clinic\",\"customers\":\(result!.served),\"servers\":\(servers),\"mean_wait_min\":\(waits.meanSeconds / 60),"
-    + "\"p_wait\":\(waits.waitedShare),\"cpu_s\":\(best.cpu),\"wall_s\":\(best.wall),\"customers_per_cpu_s\":\(Double(customers) / best.cpu),\"repeats\":\(repeats)}")
+    + "\"p_wait\":\(waits.waitedShare),\"cpu_s\":\(best.cpu),\"wall_s\":\(best.wall),\"customers_per_cpu_s\":\(Double(result!.served) / best.cpu),\"repeats\":\(repeats)}")

@@ -11,7 +11,11 @@ let package = Package(
     products: [
         .library(name: "SlotAllocation", targets: ["SlotAllocation"]),
         .library(name: "DemandSimulation", targets: ["DemandSimulation"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
         .executable(name: "slotsim-example", targets: ["slotsim-example"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -23,6 +27,11 @@ let package = Package(
             dependencies: ["SlotAllocation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .target(
+            name: "Scenarios",
+            dependencies: ["DemandSimulation", "SlotAllocation", .product(name: "Yams", package: "Yams")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "slotsim-example",
             dependencies: ["SlotAllocation"],
@@ -31,6 +40,11 @@ let package = Package(
         .testTarget(
             name: "SlotAllocationTests",
             dependencies: ["SlotAllocation"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "ScenariosTests",
+            dependencies: ["Scenarios"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

@@ -12,10 +12,12 @@ let package = Package(
         .library(name: "SlotAllocation", targets: ["SlotAllocation"]),
         .library(name: "DemandSimulation", targets: ["DemandSimulation"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .executable(name: "slotsim", targets: ["slotsim"]),
         .executable(name: "slotsim-example", targets: ["slotsim-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -33,6 +35,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "slotsim",
+            dependencies: ["Scenarios", "DemandSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "slotsim-example",
             dependencies: ["SlotAllocation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -45,6 +52,11 @@ let package = Package(
         .testTarget(
             name: "ScenariosTests",
             dependencies: ["Scenarios"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "SlotsimTests",
+            dependencies: ["slotsim"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

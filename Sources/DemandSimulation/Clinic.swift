@@ -58,6 +58,18 @@ public struct ClinicConfiguration: Hashable, Sendable, Codable {
         self.queueLengthMax = queueLengthMax
     }
 
+    private enum CodingKeys: String, CodingKey { case stages, arrivals, openSecond, closeSecond, arrivalsMax, queueLengthMax }
+
+    /// `stages` and `arrivals` are required; the rest take the defaults of ``init(stages:arrivals:openSecond:closeSecond:arrivalsMax:queueLengthMax:)``.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stages: try c.decode([ClinicStage].self, forKey: .stages), arrivals: try c.decode(ClinicArrivals.self, forKey: .arrivals),
+                  openSecond: try c.decodeIfPresent(Int.self, forKey: .openSecond) ?? 9 * 3600,
+                  closeSecond: try c.decodeIfPresent(Int.self, forKey: .closeSecond) ?? 17 * 3600,
+                  arrivalsMax: try c.decodeIfPresent(Int.self, forKey: .arrivalsMax),
+                  queueLengthMax: try c.decodeIfPresent(Int.self, forKey: .queueLengthMax) ?? 100_000)
+    }
+
     /// Checks every value; the error names its key path.
     public func validate() throws(ConfigurationError) {
         guard (1...Self.stagesMax).contains(stages.count) else {
@@ -78,11 +90,11 @@ public struct ClinicConfiguration: Hashable, Sendable, Codable {
         switch arrivals {
         case let .poisson(perHour):
             guard perHour > 0, perHour <= 3_600_000 else {
-                throw ConfigurationError("clinic.arrivals.perHour", "expected a rate above 0 and at most 1000 per second, found \(perHour)")
+                throw ConfigurationError("clinic.arrivals.poisson.perHour", "expected a rate above 0 and at most 1000 per second, found \(perHour)")
             }
             let expected = perHour * Double(closeSecond - openSecond) / 3600
             guard expected <= Double(Self.appointmentsMax * 10) || (arrivalsMax ?? .max) <= Self.appointmentsMax * 10 else {
-                throw ConfigurationError("clinic.arrivals.perHour", "expected at most 100000000 arrivals in the opening hours (or an arrivalsMax), found about \(Int(expected))")
+                throw ConfigurationError("clinic.arrivals.poisson.perHour", "expected at most 100000000 arrivals in the opening hours (or an arrivalsMax), found about \(Int(expected))")
             }
         case let .blocks(starts, perBlock, offsetMean, offsetSD):
             let path = "clinic.arrivals.blocks"

@@ -95,7 +95,7 @@ extension ScenarioDocument {
         func found(_ path: [KeyPathComponent]) -> String {
             guard let node = Self.node(root, at: path) else { return "nothing" }
             switch node {
-            case let .scalar(scalar): return scalar.tag == Tag(.null) ? "null" : "\"\(scalar.string)\""
+            case let .scalar(scalar): return node.null != nil ? "null" : "\"\(scalar.string)\""
             case .mapping: return "a mapping"
             case .sequence: return "a list"
             case .alias: return "an alias"
@@ -159,7 +159,7 @@ extension ScenarioDocument {
             for (key, value) in given {
                 guard let name = key.string else { continue }
                 guard let knownValue = known[name] else {
-                    if case let .scalar(scalar) = value, scalar.tag == Tag(.null) { continue }
+                    if value.null != nil { continue }
                     return (path + [.key(name)], name, known.keys.compactMap(\.string))
                 }
                 if let found = firstUnknown(value, knownValue, path: path + [.key(name)]) { return found }

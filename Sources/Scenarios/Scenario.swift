@@ -1,0 +1,90 @@
+import DemandSimulation
+import Foundation
+import SlotAllocation
+
+/// A scenario file: what to simulate and how often. Sections are the simulator's own
+/// configuration types, so a library user can build the same values in code.
+///
+/// ```yaml
+/// name: clinic-flow
+/// seed: 2021
+/// replications: 20
+/// clinic: { stages: [...], arrivals: {poisson: {perHour: 80}}, openSecond: 32400, closeSecond: 61200 }
+/// ```
+/// The format reference is `scenarios/README.md`.
+public struct Scenario: Hashable, Sendable, Codable {
+    public static let replicationsMax = Replications.countMax
+
+    public var name: String
+    public var description: String?
+    /// Every random stream is derived from this seed and the replication number.
+    public var seed: UInt64
+    public var replications: Int
+    /// A single clinic day (queue network).
+    public var clinic: ClinicConfiguration?
+    /// The allocation policy (checked now; used by the campaign models as they land).
+    public var policy: AllocationPolicy?
+
+    public init(name: String, description: String? = nil, seed: UInt64 = 1, replications: Int = 10,
+                clinic: ClinicConfiguration? = nil, policy: AllocationPolicy? = nil) {
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.replications = replications
+        self.clinic = clinic
+        self.policy = policy
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, description, seed, replications, clinic, policy }
+
+    /// `seed` (1) and `replications` (10) may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), description: try c.decodeIfPresent(String.self, forKey: .description),
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1,
+                  replications: try c.decodeIfPresent(Int.self, forKey: .replications) ?? 10,
+                  clinic: try c.decodeIfPresent(ClinicConfiguration.self, forKey: .clinic),
+                  policy: try c.decodeIfPresent(AllocationPolicy.self, forKey: .policy))
+    }
+}
+
+/// Reads, decodes and checks scenario files; every error is positioned.
+public enum ScenarioLoader {
+    /// Loads the file at `path` with `overrides` (`key.path=value`) applied.
+    public static func load(path: String, overrides: [String] = []) throws(ScenarioError) -> Scenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "the file is not UTF-8 text")
+        }
+        return try load(yaml: text, file: path, overrides: overrides)
+    }
+
+    /// Decodes `yaml` (named `file` in errors) and checks every section.
+    public static func load(yaml: String, file: String, overrides: [String] = []) throws(ScenarioError) -> Scenario {
+        let document = try ScenarioDocument(yaml: yaml, file: file, overrides: overrides)
+        let scenario = try document.decode(Scenario.self)
+        guard !scenario.name.isEmpty else { throw document.error(at: "name", "expected a name") }
+        guard (1...Scenario.replicationsMax).contains(scenario.replications) else {
+            throw document.error(at: "replications", "expected 1 to \(Scenario.replicationsMax), found \(scenario.replications)")
+        }
+        if let clinic = scenario.clinic {
+            do {
+                try clinic.validate()
+            } catch {
+                throw document.error(at: error.path, error.expected)
+            }
+        }
+        if let policy = scenario.policy {
+            do {
+                _ = try BatchAllocator(policy: policy)
+            } catch let .invalid(path, expected) {
+                throw document.error(at: path.hasPrefix("policy") ? path : "policy." + path, expected)
+            } catch {
+                throw document.error(at: "policy", "\(error)")
+            }
+        }
+        return scenario
+    }
+}

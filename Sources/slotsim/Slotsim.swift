@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The command-line face of slotsim. Subcommands wire library calls together; no domain logic here.
+@main
+struct Slotsim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slotsim",
+        abstract: "Simulate and tune vaccination slot allocation policies.",
+        subcommands: [Validate.self, Run.self])
+}

@@ -1,0 +1,32 @@
+import DemandSimulation
+import Testing
+
+@Suite struct ReplicationsTests {
+    @Test func resultsDoNotDependOnTheNumberOfThreads() throws {
+        let simulation = try ClinicSimulation(ClinicConfiguration(
+            stages: [ClinicStage(name: "v", staff: 3, service: .exponential(mean: 60))], arrivals: .poisson(perHour: 150),
+            openSecond: 0, closeSecond: 86_400))
+        let one = try Replications.run(count: 7, threads: 1) { r in try simulation.run(seed: 5, replication: r) }
+        let two = try Replications.run(count: 7, threads: 2) { r in try simulation.run(seed: 5, replication: r) }
+        let many = try Replications.run(count: 7, threads: 16) { r in try simulation.run(seed: 5, replication: r) }
+        #expect(one == two && two == many)
+        #expect(Set(one.map(\.arrivals)).count > 1, "replications must differ from each other")
+    }
+
+    @Test func theFirstFailingReplicationIsThrown() {
+        struct Failed: Error, Equatable { let r: Int }
+        #expect(throws: Failed(r: 2)) {
+            try Replications.run(count: 6, threads: 2) { r throws(Failed) in
+                if r >= 2 { throw Failed(r: r) }
+                return r
+            }
+        }
+    }
+
+    @Test func confidenceIntervalsUseStudentsT() {
+        let estimate = Estimate([10, 12, 14])
+        #expect(estimate.mean == 12)
+        #expect(abs(estimate.halfWidth95 - 4.303 * 2 / 3.squareRoot()) < 1e-9)
+        #expect(Estimate([5]).halfWidth95 == 0 && Estimate([5]).description == "5")
+    }
+}

@@ -34,10 +34,21 @@ public enum Replications {
 
 /// One result slot per replication, each written by exactly one worker.
 private final class Slots<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: slot r is written once, by the one worker that runs replication r, and read
-    // only after `concurrentPerform` has returned (which orders those writes before the read).
-    private var storage: [Value?]
-    init(count: Int) { storage = [Value?](repeating: nil, count: count) }
-    func store(_ r: Int, _ value: Value) { storage.withUnsafeMutableBufferPointer { $0[r] = value } }
+    // @unchecked: the buffer is allocated once and never moves; slot r is written once, by the one
+    // worker that runs replication r, and read only after `concurrentPerform` has returned (which
+    // orders those writes before the reads). No worker touches another's slot or the buffer itself.
+    private let storage: UnsafeMutableBufferPointer<Value?>
+
+    init(count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil)
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+
+    func store(_ r: Int, _ value: Value) { storage[r] = value }
     func values() -> [Value] { storage.map { $0! } }
 }

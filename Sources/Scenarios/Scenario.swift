@@ -52,8 +52,19 @@ public struct Scenario: Hashable, Sendable, Codable {
 public enum ScenarioLoader {
     /// Loads the file at `path` with `overrides` (`key.path=value`) applied.
     public static func load(path: String, overrides: [String] = []) throws(ScenarioError) -> Scenario {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read at most one byte past the limit: a device or a huge file must not hang or fill memory.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "cannot read the file")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: ScenarioDocument.bytesMax + 1) ?? Data()
+        } catch {
+            throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "cannot read the file: \(error.localizedDescription)")
+        }
+        guard data.count <= ScenarioDocument.bytesMax else {
+            throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "the file is larger than \(ScenarioDocument.bytesMax) bytes")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "the file is not UTF-8 text")

@@ -53,8 +53,9 @@ extension ScenarioDocument {
         }
     }
 
-    /// Applies `key.path=value` (value in YAML syntax), creating mapping keys as needed.
-    static func apply(_ override: String, to root: Node) throws(ScenarioError) -> Node {
+    /// Applies `key.path=value` (value in YAML syntax), creating mapping keys as needed;
+    /// `key.path=null` removes the key. Returns the new tree and the path set.
+    static func apply(_ override: String, to root: Node) throws(ScenarioError) -> (Node, [KeyPathComponent]) {
         func fail(_ message: String) -> ScenarioError {
             ScenarioError(file: "--set", line: nil, column: nil, path: "", message: "\(override): \(message)")
         }
@@ -62,13 +63,15 @@ extension ScenarioDocument {
             throw fail("expected key.path=value, e.g. policy.holdTimeoutSeconds=300")
         }
         let valueText = String(override[override.index(after: equals)...])
-        let value: Node
+        let value: Node?
         do {
-            value = try Yams.compose(yaml: valueText) ?? Node("", Tag(.null))
+            try rejectAliases(valueText, file: "--set")
+            let composed = try Yams.compose(yaml: valueText)
+            value = composed?.null != nil ? nil : composed
         } catch {
             throw fail("the value is not valid YAML")
         }
-        func set(_ node: Node, _ rest: ArraySlice<KeyPathComponent>) throws(ScenarioError) -> Node {
+        func set(_ node: Node, _ rest: ArraySlice<KeyPathComponent>) throws(ScenarioError) -> Node? {
             guard let first = rest.first else { return value }
             switch (first, node) {
             case let (.key(key), .mapping(mapping)):
@@ -78,17 +81,19 @@ extension ScenarioDocument {
             case let (.index(index), .sequence(sequence)):
                 guard index < sequence.count else { throw fail("\(KeyPathComponent.text(Array(path))): the list has \(sequence.count) items") }
                 var items = Array(sequence)
-                items[index] = try set(items[index], rest.dropFirst())
+                guard let item = try set(items[index], rest.dropFirst()) else { throw fail("list items cannot be removed") }
+                items[index] = item
                 return Node(items, sequence.tag, sequence.style)
             default:
                 throw fail("\(KeyPathComponent.text(Array(path))) does not lead through mappings and lists of the file")
             }
         }
-        return try set(root, path[...])
+        guard let tree = try set(root, path[...]) else { throw fail("the whole document cannot be removed") }
+        return (tree, path)
     }
 
     /// A positioned message for a decoder error.
-    func describe(_ error: DecodingError, base: [KeyPathComponent], in node: Node) -> ScenarioError {
+    func describe(_ error: DecodingError, base: [KeyPathComponent]) -> ScenarioError {
         func components(_ codingPath: [any CodingKey]) -> [KeyPathComponent] {
             base + codingPath.map { key in key.intValue.map(KeyPathComponent.index) ?? .key(key.stringValue) }
         }
@@ -100,10 +105,6 @@ extension ScenarioDocument {
             case .sequence: return "a list"
             case .alias: return "an alias"
             }
-        }
-        func positioned(_ path: [KeyPathComponent], _ message: String) -> ScenarioError {
-            let mark = Self.mark(root, at: path)
-            return ScenarioError(file: file, line: mark?.line, column: mark?.column, path: KeyPathComponent.text(path), message: message)
         }
         switch error {
         case let .typeMismatch(type, context):
@@ -125,12 +126,17 @@ extension ScenarioDocument {
 
     static func describeType(_ type: Any.Type) -> String {
         switch type {
-        case is Int.Type, is Int32.Type, is Int64.Type, is UInt64.Type: "a whole number"
-        case is Double.Type, is Float.Type: "a number"
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
+        case is Int.Type, is Int32.Type, is Int64.Type, is UInt64.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
         default:
-            String(describing: type).hasPrefix("Array") ? "a list" : String(describing: type).hasPrefix("Dictionary") ? "a mapping" : "\(type)"
+            // Yams reports the shape it wanted as its own node types.
+            let name = String(describing: type)
+            if name.hasSuffix("Mapping") { return "a mapping (key: value lines)" }
+            if name.hasSuffix("Sequence") { return "a list" }
+            if name.hasSuffix("Scalar") { return "a single value" }
+            return name
         }
     }
 
@@ -140,29 +146,37 @@ extension ScenarioDocument {
     func rejectUnknownKeys<T: Encodable>(_ value: T, _ node: Node, base: [KeyPathComponent]) throws(ScenarioError) {
         let encoded: Node
         do {
-            guard let again = try Yams.compose(yaml: YAMLEncoder().encode(value)) else { return }
+            guard let again = try Yams.compose(yaml: YAMLEncoder().encode(value)) else {
+                throw positioned(base, "could not be checked for unknown keys")
+            }
             encoded = again
+        } catch let error as ScenarioError {
+            throw error
         } catch {
-            return
+            throw positioned(base, "could not be checked for unknown keys: \(error)")
         }
-        if let (path, key, known) = Self.firstUnknown(node, encoded, path: base) {
-            let mark = Self.mark(root, at: path)
-            let hint = known.isEmpty ? "" : "; known keys here: " + known.sorted().joined(separator: ", ")
-            throw ScenarioError(file: file, line: mark?.line, column: mark?.column, path: KeyPathComponent.text(path),
-                                message: "unknown key \"\(key)\"\(hint)")
+        if let (path, problem) = Self.firstUnknown(node, encoded, path: base) {
+            throw positioned(path, problem)
         }
     }
 
-    static func firstUnknown(_ given: Node, _ known: Node, path: [KeyPathComponent]) -> ([KeyPathComponent], String, [String])? {
+    /// The first key of `given` that the decoded value (`known`, encoded again) has no place
+    /// for, with the problem in words.
+    static func firstUnknown(_ given: Node, _ known: Node, path: [KeyPathComponent]) -> ([KeyPathComponent], String)? {
         switch (given, known) {
         case let (.mapping(given), .mapping(known)):
             for (key, value) in given {
-                guard let name = key.string else { continue }
+                guard let name = key.string, key.scalar != nil else { return (path, "keys must be plain text") }
+                let here = path + [.key(name)]
                 guard let knownValue = known[name] else {
-                    if value.null != nil { continue }
-                    return (path + [.key(name)], name, known.keys.compactMap(\.string))
+                    // An empty or null value for a key that is absent after decoding: either an unknown
+                    // key or an optional one left empty; both are better written out or left out.
+                    if value.null != nil { return (here, "\"\(name)\" has no value: give one, or leave the key out") }
+                    let hint = known.keys.compactMap(\.string).sorted().joined(separator: ", ")
+                    return (here, "unknown key \"\(name)\"" + (hint.isEmpty ? "" : "; keys set here that are known: \(hint)"))
                 }
-                if let found = firstUnknown(value, knownValue, path: path + [.key(name)]) { return found }
+                if value.null != nil, knownValue.null == nil { return (here, "expected a value, found null") }
+                if let found = firstUnknown(value, knownValue, path: here) { return found }
             }
         case let (.sequence(given), .sequence(known)):
             for (index, pair) in zip(given, known).enumerated() {

@@ -12,6 +12,8 @@ public struct ScenarioDocument: @unchecked Sendable {
     // @unchecked: Yams' Node is an immutable value tree here, never mutated after init.
     public let file: String
     let root: Node
+    /// Key paths set by `--set`, with the override as written: errors there blame the override, not the file.
+    let overridden: [(path: [KeyPathComponent], text: String)]
 
     /// Limits: a scenario is a hand-written file, not a data dump.
     public static let bytesMax = 16 * 1024 * 1024
@@ -23,6 +25,7 @@ public struct ScenarioDocument: @unchecked Sendable {
         guard yaml.utf8.count <= Self.bytesMax else {
             throw ScenarioError(file: file, line: nil, column: nil, path: "", message: "the file is larger than \(Self.bytesMax) bytes")
         }
+        try Self.rejectAliases(yaml, file: file)
         var root: Node
         do {
             guard let composed = try Yams.compose(yaml: yaml) else {
@@ -36,16 +39,23 @@ public struct ScenarioDocument: @unchecked Sendable {
         } catch {
             throw ScenarioError(file: file, line: nil, column: nil, path: "", message: "\(error)")
         }
+        var overridden: [(path: [KeyPathComponent], text: String)] = []
         for override in overrides {
-            root = try Self.apply(override, to: root)
+            let (tree, path) = try Self.apply(override, to: root)
+            root = tree
+            overridden.append((path, override))
         }
         self.root = root
+        self.overridden = overridden
     }
 
     /// Decodes the value at `keyPath` (the whole document if empty) as `T`, rejecting keys
     /// that `T` does not know. Errors name file, line, column and key path.
     public func decode<T: Codable>(_ type: T.Type, at keyPath: String = "") throws(ScenarioError) -> T {
-        let base = keyPath.isEmpty ? [] : (KeyPathComponent.parse(keyPath) ?? [])
+        let parsed = keyPath.isEmpty ? [] : KeyPathComponent.parse(keyPath)
+        guard let base = parsed else {
+            throw ScenarioError(file: file, line: nil, column: nil, path: keyPath, message: "not a key path (expected e.g. clinic.stages[0])")
+        }
         guard let node = Self.node(root, at: base) else {
             throw error(at: keyPath, "missing; expected a value here")
         }
@@ -53,7 +63,7 @@ public struct ScenarioDocument: @unchecked Sendable {
         do {
             value = try YAMLDecoder().decode(T.self, from: node)
         } catch let decoding as DecodingError {
-            throw describe(decoding, base: base, in: node)
+            throw describe(decoding, base: base)
         } catch {
             throw self.error(at: keyPath, "\(error)")
         }
@@ -64,8 +74,43 @@ public struct ScenarioDocument: @unchecked Sendable {
     /// An error at a key path of this file, with the line and column of the key (or of the
     /// nearest enclosing node that exists).
     public func error(at keyPath: String, _ message: String) -> ScenarioError {
-        let path = KeyPathComponent.parse(keyPath) ?? []
+        positioned(KeyPathComponent.parse(keyPath) ?? [], message)
+    }
+
+    /// An error at `path`: in the file at the key's line and column, or on the command line if
+    /// a `--set` put the value there.
+    func positioned(_ path: [KeyPathComponent], _ message: String) -> ScenarioError {
+        if let override = overridden.last(where: { path.starts(with: $0.path) }) {
+            return ScenarioError(file: "--set", line: nil, column: nil, path: KeyPathComponent.text(path),
+                                 message: "\(message) (from --set \(override.text))")
+        }
         let mark = Self.mark(root, at: path)
-        return ScenarioError(file: file, line: mark?.line, column: mark?.column, path: keyPath, message: message)
+        return ScenarioError(file: file, line: mark?.line, column: mark?.column, path: KeyPathComponent.text(path), message: message)
+    }
+
+    /// Aliases (`*name`) and merge keys (`<<`) are refused before Yams sees the text: scenario files
+    /// need neither, and both let a few hundred bytes expand into billions of nodes.
+    static func rejectAliases(_ yaml: String, file: String) throws(ScenarioError) {
+        for (n, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var quote: Character?, previous: Character?, column = 0
+            var chars = line.makeIterator()
+            while let c = chars.next() {
+                column += 1
+                if let open = quote {
+                    if c == open { quote = nil }
+                    continue
+                }
+                if c == "#", previous == nil || line[line.index(line.startIndex, offsetBy: column - 2)] == " " { break }
+                if c == "\"" || c == "'", previous == nil || ":-[{,?".contains(previous!) { quote = c }
+                // A node starts at the beginning of a line or after an indicator: only there is `*` an alias.
+                let atNodeStart = previous == nil || ":-[{,?".contains(previous!)
+                if atNodeStart, c == "*" || (c == "<" && line.dropFirst(column).hasPrefix("<")) {
+                    let what = c == "*" ? "aliases (*name)" : "merge keys (<<)"
+                    throw ScenarioError(file: file, line: n + 1, column: column, path: "",
+                                        message: "\(what) are not supported in scenario files; write the values out")
+                }
+                if c != " " && c != "\t" { previous = c }
+            }
+        }
     }
 }

@@ -58,9 +58,11 @@ public enum KeyPathComponent: Hashable, Sendable, CustomStringConvertible {
             path.append(.key(String(key)))
             rest = rest.dropFirst(key.count)
             while rest.first == "[" {
-                guard let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close]), index >= 0 else {
-                    return nil
-                }
+                guard let close = rest.firstIndex(of: "]") else { return nil }
+                let digits = rest[rest.index(after: rest.startIndex)..<close]
+                // Plain decimal digits, no sign and no leading zero.
+                guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                      digits == "0" || digits.first != "0", let index = Int(digits) else { return nil }
                 path.append(.index(index))
                 rest = rest[rest.index(after: close)...]
             }

@@ -19,7 +19,7 @@ struct Run: ParsableCommand {
     var seed: UInt64?
 
     @Option(help: "Threads to run replications on; results do not depend on it.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 256)
 
     @Option(help: "Output format: table or json.")
     var format: Format = .table

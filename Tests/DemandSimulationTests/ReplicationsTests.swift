@@ -28,5 +28,12 @@ import Testing
         #expect(estimate.mean == 12)
         #expect(abs(estimate.halfWidth95 - 4.303 * 2 / 3.squareRoot()) < 1e-9)
         #expect(Estimate([5]).halfWidth95 == 0 && Estimate([5]).description == "5")
+        // Beyond the table: within 0.001 of the exact quantiles (R: qt(0.975, df)).
+        for (df, exact) in [(40, 2.021), (100, 1.984), (200, 1.972), (1_000, 1.962), (9_999, 1.960)] {
+            let values = (0...df).map { Double($0 % 2) }
+            let sd = (values.map { ($0 - 0.5) * ($0 - 0.5) }.reduce(0, +) / Double(df)).squareRoot()
+            let t = Estimate(values).halfWidth95 / (sd / Double(df + 1).squareRoot())
+            #expect(abs(t - exact) < 0.0015, "df \(df): \(t)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import DemandSimulation
+import Foundation
 import Scenarios
 import SlotAllocation
 import Testing
@@ -63,7 +64,7 @@ clinic:
             Issue.record("an unknown key was accepted")
         } catch {
             #expect(error.line == 8 && error.column == 7 && error.path == "clinic.stages[1].staf", "\(error)")
-            #expect(error.message.hasPrefix("unknown key \"staf\"; known keys here: name, service, staff, walk"))
+            #expect(error.message == "unknown key \"staf\"; keys set here that are known: name, service, staff, walk", "\(error)")
         }
     }
 
@@ -73,7 +74,9 @@ clinic:
         #expect(throws: ScenarioError(file: "clinic.yaml", line: 2, column: 1, path: "clinic", message: "missing key \"arrivals\"")) {
             try document.decode(ClinicConfiguration.self, at: "clinic")
         }
-        #expect(throws: ScenarioError.self) { try document.decode(AllocationPolicy.self, at: "policy") }
+        #expect(throws: ScenarioError(file: "clinic.yaml", line: 1, column: 1, path: "policy", message: "missing; expected a value here")) {
+            try document.decode(AllocationPolicy.self, at: "policy")
+        }
     }
 
     @Test func overridesChangeValuesAndBadOnesAreErrors() throws {
@@ -81,6 +84,7 @@ clinic:
                                             overrides: ["clinic.stages[1].staff=6", "clinic.arrivalsMax=100", "name=other"])
         let clinic = try document.decode(ClinicConfiguration.self, at: "clinic")
         #expect(clinic.stages[1].staff == 6 && clinic.arrivalsMax == 100)
+        #expect(try document.decode(Scenario.self).name == "other")
         #expect(throws: ScenarioError.self) { try ScenarioDocument(yaml: clinicYAML, file: "c.yaml", overrides: ["clinic.stages[7].staff=1"]) }
         #expect(throws: ScenarioError.self) { try ScenarioDocument(yaml: clinicYAML, file: "c.yaml", overrides: ["no equals sign"]) }
         #expect(throws: ScenarioError.self) { try ScenarioDocument(yaml: clinicYAML, file: "c.yaml", overrides: ["name.x=1"]) }
@@ -98,10 +102,60 @@ clinic:
         }
     }
 
+    @Test func aliasesAndMergeKeysAreRefusedBeforeParsing() {
+        let alias = "a0: &a0 {k: 0}\na1: &a1 [*a0, *a0]\nname: x\n"
+        #expect(throws: ScenarioError(file: "x.yaml", line: 2, column: 10, path: "",
+                                      message: "aliases (*name) are not supported in scenario files; write the values out")) {
+            try ScenarioDocument(yaml: alias, file: "x.yaml")
+        }
+        #expect(throws: ScenarioError.self) { try ScenarioDocument(yaml: "base: {k: 1}\nother:\n  <<: {k: 2}\n", file: "x.yaml") }
+        // A star inside text is not an alias.
+        #expect((try? ScenarioDocument(yaml: "name: 5 * 3 # a *comment\ndescription: 'a *b'\n", file: "x.yaml")) != nil)
+    }
+
+    @Test func emptyAndNullValuesAreNotSilentlyAccepted() throws {
+        let empty = try ScenarioDocument(yaml: clinicYAML.replacingOccurrences(of: "      staff: 4", with: "      staf:\n      staff: 4"), file: "c.yaml")
+        #expect(throws: ScenarioError(file: "c.yaml", line: 8, column: 7, path: "clinic.stages[1].staf",
+                                      message: "\"staf\" has no value: give one, or leave the key out")) {
+            try empty.decode(ClinicConfiguration.self, at: "clinic")
+        }
+        let nullName = try ScenarioDocument(yaml: "name: ~\n", file: "n.yaml")
+        #expect(throws: ScenarioError(file: "n.yaml", line: 1, column: 1, path: "name", message: "expected a value, found null")) {
+            try nullName.decode(Scenario.self)
+        }
+        let wrongShape = try ScenarioDocument(yaml: "name: x\nclinic: 5\n", file: "s.yaml")
+        #expect(throws: ScenarioError(file: "s.yaml", line: 2, column: 1, path: "clinic",
+                                      message: "expected a mapping (key: value lines), found \"5\"")) {
+            try wrongShape.decode(Scenario.self)
+        }
+    }
+
+    @Test func errorsInOverriddenValuesBlameTheOverride() throws {
+        let document = try ScenarioDocument(yaml: clinicYAML, file: "clinic.yaml", overrides: ["clinic.stages[1].staff=0", "clinic.arrivalsMax=null"])
+        let clinic = try document.decode(ClinicConfiguration.self, at: "clinic")
+        #expect(clinic.arrivalsMax == nil)
+        let staffError = document.error(at: "clinic.stages[1].staff", "expected 1 to 10000 people, found 0")
+        #expect(staffError.description == "--set: clinic.stages[1].staff: expected 1 to 10000 people, found 0 (from --set clinic.stages[1].staff=0)")
+        let typed = try ScenarioDocument(yaml: clinicYAML, file: "clinic.yaml", overrides: ["clinic.stages[0].staff=many"])
+        do {
+            _ = try typed.decode(ClinicConfiguration.self, at: "clinic")
+            Issue.record("a non-number was accepted")
+        } catch {
+            #expect(error.file == "--set" && error.message.contains("from --set clinic.stages[0].staff=many"), "\(error)")
+        }
+        #expect(throws: ScenarioError.self) { try document.decode(ClinicConfiguration.self, at: "clinic[") }
+    }
+
+    @Test func aHugeOrEndlessFileIsRefusedNotRead() {
+        #expect(throws: ScenarioError(file: "/dev/zero", line: nil, column: nil, path: "", message: "the file is larger than 16777216 bytes")) {
+            try ScenarioLoader.load(path: "/dev/zero")
+        }
+    }
+
     @Test func keyPathsParseAndPrint() {
         let path = KeyPathComponent.parse("clinic.stages[12].service")
         #expect(path == [.key("clinic"), .key("stages"), .index(12), .key("service")])
         #expect(KeyPathComponent.text(path!) == "clinic.stages[12].service")
-        for bad in ["", ".a", "a..b", "a[x]", "a[-1]", "a]"] { #expect(KeyPathComponent.parse(bad) == nil, "\(bad)") }
+        for bad in ["", ".a", "a..b", "a[x]", "a[-1]", "a]", "a[+1]", "a[01]", "a[]"] { #expect(KeyPathComponent.parse(bad) == nil, "\(bad)") }
     }
 }

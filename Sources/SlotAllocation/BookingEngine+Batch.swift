@@ -46,33 +46,76 @@ extension BookingEngine {
             return requests.map { _ in .failure(.batchTooLarge(limit: BatchAllocator.registrantsMax)) }
         }
         var outcomes = [Result<Appointment, BookingRefusal>?](repeating: nil, count: requests.count)
-        // The sessions involved, with the units each category has free for online now.
-        var batchIndex: [SessionIndex: Int] = [:], sessionOf: [SessionIndex] = [], slotCount: [Int] = []
+        let snapshot = snapshotSessions(requests, now: now)
+        let (registrants, registrantOf) = admitRequests(requests, snapshot, now: now, &outcomes)
+        let allocator = BatchAllocator(compiled: policy)
+        let result: BatchResult
+        do {
+            result = try allocator.allocate(sessions: snapshot.sessions, registrants: registrants, mechanism: mechanism, now: now)
+        } catch {
+            // Unreachable: people, sessions, times, preferences and slots were all checked above.
+            preconditionFailure("batch over the engine's own state failed validation: \(error)")
+        }
+        for (i, r) in registrantOf.enumerated() {
+            let request = requests[r]
+            if let reason = allocator.unassignedReason(of: i, sessions: snapshot.sessions, registrants: registrants, result: result, now: now) {
+                switch reason {
+                case .noPreferences: outcomes[r] = .failure(.noPreferences)
+                case .ineligibleAtEveryPreference(let refusal): outcomes[r] = .failure(refusal)
+                case .outrankedAtEveryEligiblePreference: outcomes[r] = .failure(.outranked)
+                }
+                continue
+            }
+            let session = snapshot.sessionOf[Int(result.session[i])], category = Int(result.category[i])
+            outcomes[r] = withBeneficiary(request.beneficiary, now, nil, .book) { registry, local in
+                takeOnline(&registry, local, request.beneficiary, session, request.slot, request.dose, now: now, hold: false,
+                           category: category)
+            }
+        }
+        // Every request got its outcome: refused up front, left out, or booked.
+        return outcomes.map { $0! }
+    }
+
+    /// The sessions a batch refers to, with the units each category has free for online now.
+    struct BatchSnapshot {
         var sessions = BatchSessions()
+        var batchIndex: [SessionIndex: Int] = [:]
+        var sessionOf: [SessionIndex] = []
+        var slotCount: [Int] = []
+    }
+
+    private func snapshotSessions(_ requests: [BatchBookingRequest], now: Int) -> BatchSnapshot {
+        var snapshot = BatchSnapshot()
         for request in requests {
-            for session in request.preferences where batchIndex[session] == nil {
-                let snapshot: (SessionFacts, [Int], Int)? = withSession(session.rawValue) { inventory, s in
+            for session in request.preferences where snapshot.batchIndex[session] == nil {
+                let taken: (SessionFacts, [Int], Int)? = withSession(session.rawValue) { inventory, s in
                     _ = inventory.releaseExpiredHolds(now: now)
                     let base = s * inventory.categoryCount
                     return (inventory.sessions[s].facts, (base..<(base + inventory.categoryCount)).map { Int(inventory.counters[$0].free) },
                             Int(inventory.sessions[s].slotCount))
                 }
-                guard let (facts, free, slots) = snapshot else { continue }
-                batchIndex[session] = sessions.count
-                sessionOf.append(session)
-                slotCount.append(slots)
-                sessions.append(district: 0, day: facts.day, vaccine: facts.vaccine, minAge: facts.minAge,
-                                maxAge: facts.maxAge, capacity: free.reduce(0, +), categoryCapacities: free)
+                guard let (facts, free, slots) = taken else { continue }
+                snapshot.batchIndex[session] = snapshot.sessions.count
+                snapshot.sessionOf.append(session)
+                snapshot.slotCount.append(slots)
+                snapshot.sessions.append(district: 0, day: facts.day, vaccine: facts.vaccine, minAge: facts.minAge,
+                                         maxAge: facts.maxAge, capacity: free.reduce(0, +), categoryCapacities: free)
             }
         }
-        // The people, refused up front where the batch could not take them.
+        return snapshot
+    }
+
+    /// The requests the batch can take, as registrants (and which request each one is); the
+    /// others get their refusal in `outcomes` now.
+    private func admitRequests(_ requests: [BatchBookingRequest], _ snapshot: BatchSnapshot, now: Int,
+                               _ outcomes: inout [Result<Appointment, BookingRefusal>?]) -> (BatchRegistrants, [Int]) {
         var registrants = BatchRegistrants(), registrantOf: [Int] = [], requested = Set<AppointmentID>()
+        let times = -CompiledPolicy.timeLimit...CompiledPolicy.timeLimit
         for (r, request) in requests.enumerated() {
-            let times = -CompiledPolicy.timeLimit...CompiledPolicy.timeLimit
-            for time in [request.requestTime, request.registrationTime ?? request.requestTime] where !times.contains(time) {
-                outcomes[r] = .failure(.timeOutOfRange(time))
+            if let bad = [request.requestTime, request.registrationTime ?? request.requestTime].first(where: { !times.contains($0) }) {
+                outcomes[r] = .failure(.timeOutOfRange(bad))
+                continue
             }
-            if outcomes[r] != nil { continue }
             // A person may ask once per dose in a batch; a second copy would hold back units.
             guard requested.insert(AppointmentID(beneficiary: request.beneficiary, dose: request.dose, serial: 0)).inserted else {
                 outcomes[r] = .failure(.duplicateRequest)
@@ -82,64 +125,46 @@ extension BookingEngine {
                 outcomes[r] = .failure(.tooManyPreferences(limit: BatchAllocator.preferencesPerRegistrantMax))
                 continue
             }
-            let (shard, local) = locate(request.beneficiary)
-            let person: Result<BeneficiaryRegistry.Person, BookingRefusal> = beneficiaryShards[shard].withLock { registry in
-                guard registry.isRegistered(local) else { return .failure(.unknownBeneficiary(request.beneficiary)) }
-                let live = registry[live: local * 2 + request.dose.offset]
-                if live.state != .none, !(live.state == .held && live.expiresAt <= now) {
-                    return .failure(.alreadyBooked(AppointmentID(beneficiary: request.beneficiary, dose: request.dose, serial: live.serial)))
-                }
-                let person = registry[person: local]
-                if request.dose == .two, person.dose2Day != BeneficiaryRegistry.noDay { return .failure(.doseAlreadyGiven(.two)) }
-                return .success(person)
+            let person: BeneficiaryRegistry.Person
+            switch personForBatch(request, now: now) {
+            case .failure(let refusal):
+                outcomes[r] = .failure(refusal)
+                continue
+            case .success(let found): person = found
             }
-            switch person {
-            case .failure(let refusal): outcomes[r] = .failure(refusal)
-            case .success(let person):
-                // Known sessions that have the requested slot window, each once, in the given order.
-                var known: [Int] = [], listed = Set<Int>()
-                for session in request.preferences {
-                    guard let b = batchIndex[session], request.slot >= 0, request.slot < slotCount[b], listed.insert(b).inserted else { continue }
-                    known.append(b)
-                }
-                if known.isEmpty, let first = request.preferences.first {
-                    outcomes[r] = .failure(batchIndex[first].map { .invalidSlot(slot: request.slot, slotCount: slotCount[$0]) }
-                        ?? .unknownSession(first))
-                    continue
-                }
-                registrants.append(birthYear: Int(person.birthYear), priorityGroup: Int(person.group), dose: request.dose,
-                                   dose1: person.dose1Day == BeneficiaryRegistry.noDay ? nil
-                                       : DoseRecord(day: Int(person.dose1Day), vaccine: Int(person.dose1Vaccine)),
-                                   requestTime: request.requestTime, registrationTime: request.registrationTime,
-                                   preferences: known)
-                registrantOf.append(r)
+            // Known sessions that have the requested slot window, each once, in the given order.
+            var known: [Int] = [], listed = Set<Int>()
+            for session in request.preferences {
+                guard let b = snapshot.batchIndex[session], request.slot >= 0, request.slot < snapshot.slotCount[b],
+                      listed.insert(b).inserted else { continue }
+                known.append(b)
             }
-        }
-        let allocator = BatchAllocator(compiled: policy)
-        let result: BatchResult
-        do {
-            result = try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: mechanism, now: now)
-        } catch {
-            // Unreachable: people, sessions, times, preferences and slots were all checked above.
-            preconditionFailure("batch over the engine's own state failed validation: \(error)")
-        }
-        for (i, r) in registrantOf.enumerated() {
-            let request = requests[r]
-            if let reason = allocator.unassignedReason(of: i, sessions: sessions, registrants: registrants, result: result, now: now) {
-                switch reason {
-                case .noPreferences: outcomes[r] = .failure(.noPreferences)
-                case .ineligibleAtEveryPreference(let refusal): outcomes[r] = .failure(refusal)
-                case .outrankedAtEveryEligiblePreference: outcomes[r] = .failure(.outranked)
-                }
+            if known.isEmpty, let first = request.preferences.first {
+                outcomes[r] = .failure(snapshot.batchIndex[first].map { .invalidSlot(slot: request.slot, slotCount: snapshot.slotCount[$0]) }
+                    ?? .unknownSession(first))
                 continue
             }
-            let session = sessionOf[Int(result.session[i])], category = Int(result.category[i])
-            outcomes[r] = withBeneficiary(request.beneficiary, now, nil, .book) { registry, local in
-                takeOnline(&registry, local, request.beneficiary, session, request.slot, request.dose, now: now, hold: false,
-                           category: category)
-            }
+            registrants.append(birthYear: Int(person.birthYear), priorityGroup: Int(person.group), dose: request.dose,
+                               dose1: person.dose1Day == BeneficiaryRegistry.noDay ? nil
+                                   : DoseRecord(day: Int(person.dose1Day), vaccine: Int(person.dose1Vaccine)),
+                               requestTime: request.requestTime, registrationTime: request.registrationTime, preferences: known)
+            registrantOf.append(r)
         }
-        // Every request got its outcome above: refused up front, left out, or booked.
-        return outcomes.map { $0! }
+        return (registrants, registrantOf)
+    }
+
+    /// The person behind a request, unless they hold a live appointment for the dose or had dose 2.
+    private func personForBatch(_ request: BatchBookingRequest, now: Int) -> Result<BeneficiaryRegistry.Person, BookingRefusal> {
+        let (shard, local) = locate(request.beneficiary)
+        return beneficiaryShards[shard].withLock { registry in
+            guard registry.isRegistered(local) else { return .failure(.unknownBeneficiary(request.beneficiary)) }
+            let live = registry[live: local * 2 + request.dose.offset]
+            if live.state != .none, !(live.state == .held && live.expiresAt <= now) {
+                return .failure(.alreadyBooked(AppointmentID(beneficiary: request.beneficiary, dose: request.dose, serial: live.serial)))
+            }
+            let person = registry[person: local]
+            if request.dose == .two, person.dose2Day != BeneficiaryRegistry.noDay { return .failure(.doseAlreadyGiven(.two)) }
+            return .success(person)
+        }
     }
 }

@@ -3,6 +3,8 @@
 //
 //   batch-peer generate R S K CAP SEED OUT    write an instance (format: peers/README.md)
 //   batch-peer solve INSTANCE [--assignment OUT] [--repeat N]
+//   batch-peer reserve R S [REPEAT]           time deferred acceptance on the AllocatorBenchmarks'
+//                                              two-category instance (a quick A/B tool)
 //
 // `solve` runs registrant-proposing deferred acceptance with one category ranked by
 // registrant index (the instance's global priority), times only `allocate` (best of
@@ -95,9 +97,29 @@ func solve(_ args: [String]) throws {
         + "\"assigned\":\(assignment.assignedCount),\"solve_cpu_s\":\(best.cpu),\"solve_wall_s\":\(best.wall),\"repeats\":\(repeats)}")
 }
 
+/// Deferred acceptance with the 60+ reserve on R registrants and S sessions of 100: median and best wall time.
+func reserve(_ args: [String]) throws {
+    guard args.count >= 2, let r = Int(args[0]), let s = Int(args[1]), r > 0, s > 0 else { fail("usage: batch-peer reserve R S [REPEAT]") }
+    let repeats = args.count > 2 ? Int(args[2]) ?? 3 : 3
+    let instance = BatchInstance(registrants: r, sessions: s, preferences: 5, capacity: 100, seed: 10)
+    let allocator = try BatchAllocator(policy: BatchInstance.reservePolicy)
+    var times: [Double] = []
+    for _ in 0..<max(1, repeats) {
+        let start = ContinuousClock.now
+        let result = try allocator.allocate(sessions: instance.sessions, registrants: instance.registrants,
+                                            mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+        let elapsed = ContinuousClock.now - start
+        times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        precondition(result.assignedCount > 0)
+    }
+    times.sort()
+    print("{\"registrants\":\(r),\"sessions\":\(s),\"median_s\":\(times[times.count / 2]),\"best_s\":\(times[0])}")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "generate": generate(Array(arguments.dropFirst()))
 case "solve": try solve(Array(arguments.dropFirst()))
-default: fail("usage: batch-peer generate R S K CAP SEED OUT | batch-peer solve INSTANCE [--assignment OUT] [--repeat N]")
+case "reserve": try reserve(Array(arguments.dropFirst()))
+default: fail("usage: batch-peer generate R S K CAP SEED OUT | solve INSTANCE [--assignment OUT] [--repeat N] | reserve R S [REPEAT]")
 }

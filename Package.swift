@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SlotAllocation", targets: ["SlotAllocation"]),
         .library(name: "DemandSimulation", targets: ["DemandSimulation"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "SimulationReports", targets: ["SimulationReports"]),
         .executable(name: "slotsim", targets: ["slotsim"]),
         .executable(name: "slotsim-example", targets: ["slotsim-example"]),
     ],
@@ -34,9 +35,15 @@ let package = Package(
             dependencies: ["DemandSimulation", "SlotAllocation", .product(name: "Yams", package: "Yams")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .target(
+            name: "SimulationReports",
+            dependencies: ["DemandSimulation"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "slotsim",
-            dependencies: ["Scenarios", "DemandSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Scenarios", "DemandSimulation", "SimulationReports",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
@@ -52,6 +59,11 @@ let package = Package(
         .testTarget(
             name: "ScenariosTests",
             dependencies: ["Scenarios"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "SimulationReportsTests",
+            dependencies: ["SimulationReports"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

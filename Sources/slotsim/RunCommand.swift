@@ -2,6 +2,7 @@ import ArgumentParser
 import DemandSimulation
 import Foundation
 import Scenarios
+import SimulationReports
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a value: key.path=value (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Write the results for analysis to this new (or empty) directory: CSV, summary and manifest.")
+    var out: String?
+
     func validate() throws {
         if let replications, !(1...Scenario.replicationsMax).contains(replications) {
             throw ValidationError("--replications must be between 1 and \(Scenario.replicationsMax).")
@@ -40,6 +44,12 @@ struct Run: ParsableCommand {
             printError("\(file): this scenario has no clinic section; slotsim runs clinic scenarios so far (the campaign models are still being built)")
             throw ExitCode(1)
         }
+        if let out {
+            do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
         let simulation = try ClinicSimulation(clinic)
         let seed = self.seed ?? scenario.seed
         let results: [ClinicResult]
@@ -52,6 +62,18 @@ struct Run: ParsableCommand {
             throw ExitCode(2)
         }
         let summary = ClinicSummary(results, stageNames: clinic.stages.map(\.name))
+        if let out {
+            let manifest = ClinicExport.Manifest(
+                scenario: scenario.name, scenarioFile: file, scenarioBytes: FileManager.default.contents(atPath: file) ?? Data(),
+                seed: seed, replications: results.count, slotsimVersion: slotsimVersion, commandLine: CommandLine.arguments)
+            do {
+                try ClinicExport(results: results, stageNames: clinic.stages.map(\.name), manifest: manifest)
+                    .write(to: URL(fileURLWithPath: out))
+            } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
         switch format {
         case .table:
             print("scenario \"\(scenario.name)\" (seed \(seed))\n")

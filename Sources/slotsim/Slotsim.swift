@@ -8,3 +8,6 @@ struct Slotsim: ParsableCommand {
         abstract: "Simulate and tune vaccination slot allocation policies.",
         subcommands: [Validate.self, Run.self])
 }
+
+/// The version written into every export's manifest.
+let slotsimVersion = "0.1.0-dev"

@@ -35,6 +35,17 @@ import Testing
         #expect(summary?["replications"] as? Int == 2)
     }
 
+    @Test func runWritesAnExportForAnalysis() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Self.slotsim(["run", "scenarios/clinic-flow.yaml", "--replications", "2", "--out", out.path])
+        #expect(result.status == 0, "\(result.err)")
+        let csv = try String(contentsOf: out.appendingPathComponent("clinic.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("replication,stage,metric,value\n") && csv.contains("\n1,vaccination,wait_mean_seconds,"))
+        let again = try Self.slotsim(["run", "scenarios/clinic-flow.yaml", "--replications", "2", "--out", out.path])
+        #expect(again.status == 1 && again.err.contains("is not empty"))
+    }
+
     @Test func badInputGetsAPositionedErrorAndAFailingStatus() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-bad-\(UUID().uuidString).yaml")
         try "name: bad\nclinic:\n  stages:\n    - {name: v, staf: 2, service: {constant: {seconds: 60}}}\n  arrivals: {poisson: {perHour: 5}}\n"

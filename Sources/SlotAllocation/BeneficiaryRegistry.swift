@@ -78,8 +78,6 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
         requests = IdempotencyCache(capacity: idempotencyCapacity)
     }
 
-    var count: Int { records.count }
-
     func isRegistered(_ b: Int) -> Bool { b < records.count && records[b].person.birthYear != Int16.min }
 
     subscript(person b: Int) -> Person {

@@ -4,8 +4,6 @@ struct ExpiryHeap: Sendable {
     private var times: [Int] = []
     private var ids: [UInt64] = []
 
-    var count: Int { times.count }
-
     func peek() -> (Int, UInt64)? { times.isEmpty ? nil : (times[0], ids[0]) }
 
     mutating func push(_ time: Int, _ id: UInt64) {

@@ -4,12 +4,14 @@
 setup:
 	@bash scripts/setup-system.sh
 
-# The main job on a bundled example: a district's vaccination day through the allocator.
+# The main job on a bundled scenario: two weeks of a district's campaign, 10 replications.
 demo: setup
-	swift run -c release slotsim-example
+	swift run -c release slotsim run scenarios/quickstart.yaml
 
-# Every test of the package; ends with swift test's summary.
+# Every test of the package: the Python checks (schema of the bundled scenarios, a CSV
+# export in pandas), then swift test, whose summary ends the output.
 test: setup
+	bash scripts/check-python.sh
 	swift test
 
 # Release-mode benchmarks (ordo-one/benchmark); figures go to Benchmarks/RESULTS.md.

@@ -14,7 +14,6 @@ let package = Package(
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "SimulationReports", targets: ["SimulationReports"]),
         .executable(name: "slotsim", targets: ["slotsim"]),
-        .executable(name: "slotsim-example", targets: ["slotsim-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -44,11 +43,6 @@ let package = Package(
             name: "slotsim",
             dependencies: ["Scenarios", "DemandSimulation", "SimulationReports",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
-        .executableTarget(
-            name: "slotsim-example",
-            dependencies: ["SlotAllocation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

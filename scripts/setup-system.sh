@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the system packages slotsim needs and installs the missing ones with apt-get
 # when run as root; otherwise prints the exact command to run and stops.
-# The list: libopenblas-dev (linear algebra for policy tuning) and pkg-config (finds it).
+# The list: libopenblas-dev (linear algebra for policy tuning), pkg-config (finds it), and
+# python3 with venv for `make test`'s checks of the scenario schema and of CSV exports in pandas.
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install Swift 6.1 or later first." >&2; exit 1; }
@@ -9,6 +10,8 @@ command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install 
 missing=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -25,6 +25,16 @@ public struct ClinicSimulation: Sendable {
         return try state.run()
     }
 
+    /// One day with the given arrival times (seconds of the day, any order) instead of the
+    /// configured arrivals: the campaign sends its appointments and walk-ins this way. The
+    /// streams are those of `replication`; the recorders come back whole so days can be merged.
+    func runDay(arrivalSeconds: [Int], seed: UInt64, replication: Int) throws(SimulationError) -> (waits: [WaitRecorder], timeInClinic: WaitRecorder) {
+        var state = State(configuration, seed: seed, replication: replication)
+        state.scheduled = arrivalSeconds.sorted()
+        _ = try state.run()
+        return (state.waits, state.timeInClinic)
+    }
+
     struct State {
         let stages: [ClinicStage]
         let staff: [Int]

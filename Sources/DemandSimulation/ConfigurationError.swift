@@ -16,11 +16,18 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
     case queueLimitExceeded(stage: String, limit: Int)
     /// More events pending than the event queue allows.
     case eventLimitExceeded(limit: Int)
+    /// A batch mechanism had more applicants in a district on a day than the scenario allows.
+    case batchTooLarge(district: String, day: Int, applicants: Int, limit: Int)
+    /// The allocator refused the model's own set-up (a configuration the checks let through).
+    case invalidModel(String)
 
     public var description: String {
         switch self {
         case let .queueLimitExceeded(stage, limit): "the queue at stage \"\(stage)\" passed its limit of \(limit) people"
         case let .eventLimitExceeded(limit): "more than \(limit) events were pending"
+        case let .batchTooLarge(district, day, applicants, limit):
+            "district \(district), day \(day): \(applicants) applicants for the batch, more than campaign.booking.batchApplicantsMax (\(limit))"
+        case let .invalidModel(what): "the allocator refused \(what)"
         }
     }
 }

@@ -24,6 +24,16 @@ public struct WaitRecorder: Sendable {
         if seconds < Self.bucketCount { buckets[seconds] += 1 } else { overflow.append(seconds) }
     }
 
+    /// Adds every value `other` recorded (integer sums: the result does not depend on the order of merges).
+    public mutating func merge(_ other: WaitRecorder) {
+        count += other.count
+        sum += other.sum
+        positive += other.positive
+        maximum = max(maximum, other.maximum)
+        for i in 0..<Self.bucketCount where other.buckets[i] != 0 { buckets[i] += other.buckets[i] }
+        overflow += other.overflow
+    }
+
     /// The smallest recorded value with at least `q` of the values at or below it.
     public func percentile(_ q: Double) -> Int {
         guard count > 0 else { return 0 }

@@ -22,20 +22,26 @@ public struct Scenario: Hashable, Sendable, Codable {
     public var replications: Int
     /// A single clinic day (queue network).
     public var clinic: ClinicConfiguration?
-    /// The allocation policy (checked now; used by the campaign models as they land).
+    /// The allocation policy the campaign's engine applies (``AllocationPolicy/standard(walkInShare:dose2Share:walkInReleaseSecondOfDay:)`` if left out).
     public var policy: AllocationPolicy?
+    /// A vaccination campaign: districts, people, centres, supply and behaviour.
+    public var campaign: CampaignConfiguration?
 
     public init(name: String, description: String? = nil, seed: UInt64 = 1, replications: Int = 10,
-                clinic: ClinicConfiguration? = nil, policy: AllocationPolicy? = nil) {
+                clinic: ClinicConfiguration? = nil, policy: AllocationPolicy? = nil, campaign: CampaignConfiguration? = nil) {
         self.name = name
         self.description = description
         self.seed = seed
         self.replications = replications
         self.clinic = clinic
         self.policy = policy
+        self.campaign = campaign
     }
 
-    private enum CodingKeys: String, CodingKey { case name, description, seed, replications, clinic, policy }
+    /// The policy a campaign runs under.
+    public var effectivePolicy: AllocationPolicy { policy ?? .standard() }
+
+    private enum CodingKeys: String, CodingKey { case name, description, seed, replications, clinic, policy, campaign }
 
     /// `seed` (1) and `replications` (10) may be left out.
     public init(from decoder: any Decoder) throws {
@@ -44,7 +50,8 @@ public struct Scenario: Hashable, Sendable, Codable {
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1,
                   replications: try c.decodeIfPresent(Int.self, forKey: .replications) ?? 10,
                   clinic: try c.decodeIfPresent(ClinicConfiguration.self, forKey: .clinic),
-                  policy: try c.decodeIfPresent(AllocationPolicy.self, forKey: .policy))
+                  policy: try c.decodeIfPresent(AllocationPolicy.self, forKey: .policy),
+                  campaign: try c.decodeIfPresent(CampaignConfiguration.self, forKey: .campaign))
     }
 }
 
@@ -95,6 +102,16 @@ public enum ScenarioLoader {
             } catch {
                 throw document.error(at: "policy", "\(error)")
             }
+        }
+        if let campaign = scenario.campaign {
+            do {
+                _ = try CampaignSimulation(campaign: campaign, policy: scenario.effectivePolicy)
+            } catch {
+                throw document.error(at: error.path, error.expected)
+            }
+        }
+        guard scenario.clinic != nil || scenario.campaign != nil else {
+            throw document.error(at: "", "expected a campaign or a clinic section: there is nothing to simulate")
         }
         return scenario
     }

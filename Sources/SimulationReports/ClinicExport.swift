@@ -58,12 +58,17 @@ public struct ClinicExport: Sendable {
     /// Writes `clinic.csv`, `summary.csv` and `manifest.json` into `directory`, which must not
     /// exist yet or be empty: an export never overwrites an earlier one.
     public func write(to directory: URL) throws(ExportError) {
-        try Self.checkWritable(directory)
-        let files = FileManager.default
+        try Self.write([("clinic.csv", longCSV), ("summary.csv", summaryCSV)], manifest: manifest, to: directory)
+    }
+
+    /// Writes text files and `manifest.json` into `directory` (missing or empty), never overwriting.
+    static func write(_ files: [(name: String, text: String)], manifest: Manifest, to directory: URL) throws(ExportError) {
+        try checkWritable(directory)
         do {
-            try files.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Data(longCSV.utf8).write(to: directory.appendingPathComponent("clinic.csv"), options: .withoutOverwriting)
-            try Data(summaryCSV.utf8).write(to: directory.appendingPathComponent("summary.csv"), options: .withoutOverwriting)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for file in files {
+                try Data(file.text.utf8).write(to: directory.appendingPathComponent(file.name), options: .withoutOverwriting)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(manifest).write(to: directory.appendingPathComponent("manifest.json"), options: .withoutOverwriting)

@@ -26,8 +26,8 @@ public struct AgeBand: Hashable, Sendable, Codable {
 
 /// At most 64 bands, so a set of bands is one `UInt64` mask on the hot path.
 let ageBandCountMax = 64
-/// Ages are stored in a byte; 0...150 covers every real person.
-let ageMax = 150
+/// The oldest age the rules know. Ages are stored in a byte; 0...150 covers every real person.
+public let ageMax = 150
 
 /// Band of each age 0...ageMax (-1 = in no band), precomputed so the hot path does a table lookup.
 func bandTable(_ bands: [AgeBand]) throws(SlotAllocationError) -> [Int8] {

@@ -127,6 +127,10 @@ extension BookingEngine {
                     return .failure(.outsideSessionHours)
                 }
                 if let refusal = policy.sessionRefusal(person, facts, today: facts.day) { return .failure(refusal) }
+                let walkInDay = policy.bandWalkInOpenDay[person.band]
+                if walkInDay > facts.day {
+                    return .failure(.walkInsNotOpen(band: policy.policy.ageBands[person.band].name, openingDay: walkInDay == .max ? nil : walkInDay))
+                }
                 let seat = windows.lastIndex { Int(inventory.slotStart[$0]) <= second }! - windows.lowerBound
                 return inventory.takeWalkIn(s, person, now: now, policy: policy).map { ($0, seat) }
             }

@@ -23,6 +23,8 @@ final class CompiledPolicy: Sendable {
     let bandOfAge: InlineArray<151, Int8>
     /// Day from which each band may book or walk in; `Int.max` if never.
     let bandOpenDay: InlineArray<64, Int>
+    /// First day each band may walk in (at least its online opening day).
+    let bandWalkInOpenDay: InlineArray<64, Int>
     let dose2DaysMin: InlineArray<16, Int32>
     let dose2DaysMax: InlineArray<16, Int32>
     let categoryCount: Int
@@ -56,13 +58,21 @@ final class CompiledPolicy: Sendable {
         dose2DaysMax = InlineArray { $0 < vaccines.count ? Int32(vaccines[$0].dose2IntervalDaysMax) : 0 }
 
         var openDay = [Int](repeating: .max, count: bandNames.count)
+        var walkInDay = [Int](repeating: .max, count: bandNames.count)
         for (index, phase) in policy.phases.enumerated() {
             guard let band = bandNames.firstIndex(of: phase.ageBand) else {
                 throw .invalid("policy.phases[\(index)].ageBand", "must name an age band (\(bandNames.joined(separator: ", "))), found \"\(phase.ageBand)\"")
             }
             openDay[band] = min(openDay[band], phase.openDay)
+            if let walkIn = phase.walkInOpenDay {
+                guard walkIn >= phase.openDay else {
+                    throw .invalid("policy.phases[\(index)].walkInOpenDay", "must not be before openDay (\(phase.openDay)), found \(walkIn)")
+                }
+            }
+            walkInDay[band] = min(walkInDay[band], phase.walkInOpenDay ?? phase.openDay)
         }
         bandOpenDay = InlineArray { $0 < openDay.count ? openDay[$0] : .max }
+        bandWalkInOpenDay = InlineArray { $0 < walkInDay.count ? walkInDay[$0] : .max }
 
         let categories = policy.categories
         guard (1...Self.categoryCountMax).contains(categories.count) else {

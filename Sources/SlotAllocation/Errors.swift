@@ -28,6 +28,8 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     case noAgeBand(age: Int)
     /// The person's band is not open yet; `openingDay` is nil when it never opens.
     case bandNotOpen(band: String, openingDay: Int?)
+    /// The person's band may book online but not walk in yet.
+    case walkInsNotOpen(band: String, openingDay: Int?)
     case dose1NotGiven
     case doseAlreadyGiven(Dose)
     /// Dose 2 must be the vaccine of dose 1.
@@ -76,6 +78,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case .ageNotEligible: "age_not_eligible"
         case .noAgeBand: "no_age_band"
         case .bandNotOpen: "band_not_open"
+        case .walkInsNotOpen: "walk_ins_not_open"
         case .dose1NotGiven: "dose1_not_given"
         case .doseAlreadyGiven: "dose_already_given"
         case .vaccineMismatch: "vaccine_mismatch"
@@ -109,6 +112,7 @@ public enum BookingRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case let .ageNotEligible(age, lo, hi): "age \(age) is outside the session's limits \(lo)–\(hi.map(String.init) ?? "")"
         case let .noAgeBand(age): "age \(age) is in no age band of the policy"
         case let .bandNotOpen(band, day): "band \(band) " + (day.map { "opens on day \($0)" } ?? "is not open")
+        case let .walkInsNotOpen(band, day): "walk-ins of band \(band) " + (day.map { "open on day \($0)" } ?? "are not open")
         case .dose1NotGiven: "dose 2 needs dose 1 first"
         case let .doseAlreadyGiven(dose): "\(dose) was already given"
         case let .vaccineMismatch(required, offered): "dose 2 must be \(required), the session offers \(offered)"

@@ -60,13 +60,17 @@ public struct CapacityCategory: Hashable, Sendable, Codable {
     }
 }
 
-/// From `openDay` on, people in the age band may book and walk in.
+/// From `openDay` on, people in the age band may book online, and from `walkInOpenDay`
+/// (`openDay` if not given) they may walk in (CoWIN: 18–44 booked online from 1 May 2021,
+/// walked in at government centres from 24 May).
 public struct EligibilityPhase: Hashable, Sendable, Codable {
     public var ageBand: String
     public var openDay: Int
-    public init(ageBand: String, openDay: Int) {
+    public var walkInOpenDay: Int?
+    public init(ageBand: String, openDay: Int, walkInOpenDay: Int? = nil) {
         self.ageBand = ageBand
         self.openDay = openDay
+        self.walkInOpenDay = walkInOpenDay
     }
 }
 

@@ -40,21 +40,71 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let scenario = try loadOrExit(file, overrides)
-        guard let clinic = scenario.clinic else {
-            printError("\(file): this scenario has no clinic section; slotsim runs clinic scenarios so far (the campaign models are still being built)")
-            throw ExitCode(1)
-        }
         if let out {
             do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
                 printError(error.description)
                 throw ExitCode(1)
             }
         }
-        let simulation = try ClinicSimulation(clinic)
         let seed = self.seed ?? scenario.seed
+        let count = replications ?? scenario.replications
+        let manifest = ClinicExport.Manifest(
+            scenario: scenario.name, scenarioFile: file, scenarioBytes: FileManager.default.contents(atPath: file) ?? Data(),
+            seed: seed, replications: count, slotsimVersion: slotsimVersion, commandLine: CommandLine.arguments)
+        if let campaign = scenario.campaign {
+            try runCampaign(scenario, campaign, seed: seed, count: count, manifest: manifest)
+        }
+        if let clinic = scenario.clinic {
+            if scenario.campaign != nil, format == .table { print("") }
+            try runClinic(scenario, clinic, seed: seed, count: count, manifest: manifest, alsoCampaign: scenario.campaign != nil)
+        }
+    }
+
+    func runCampaign(_ scenario: Scenario, _ campaign: CampaignConfiguration, seed: UInt64, count: Int,
+                     manifest: ClinicExport.Manifest) throws {
+        let simulation: CampaignSimulation
+        do {
+            simulation = try CampaignSimulation(campaign: campaign, policy: scenario.effectivePolicy)
+        } catch {
+            printError("\(file): \(error)")
+            throw ExitCode(1)
+        }
+        let bar = ProgressBar(label: "replications × districts")
+        let results: [CampaignResult]
+        do {
+            var progress: (@Sendable (Int, Int) -> Void)? = nil
+            if let bar { progress = { done, total in bar.update(done, total) } }
+            results = try simulation.run(seed: seed, replications: count, threads: threads, progress: progress)
+        } catch {
+            bar?.finish()
+            printError("\(file): \(error)")
+            throw ExitCode(2)
+        }
+        bar?.finish()
+        let summary = CampaignSummary(results)
+        if let out {
+            do {
+                try CampaignExport(results: results, manifest: manifest).write(to: URL(fileURLWithPath: out))
+            } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
+        switch format {
+        case .table:
+            print("scenario \"\(scenario.name)\" (seed \(seed)): campaign\n")
+            print(summary.table)
+        case .json:
+            print(try json(summary))
+        }
+    }
+
+    func runClinic(_ scenario: Scenario, _ clinic: ClinicConfiguration, seed: UInt64, count: Int,
+                   manifest: ClinicExport.Manifest, alsoCampaign: Bool) throws {
+        let simulation = try ClinicSimulation(clinic)
         let results: [ClinicResult]
         do {
-            results = try Replications.run(count: replications ?? scenario.replications, threads: threads) { r throws(SimulationError) in
+            results = try Replications.run(count: count, threads: threads) { r throws(SimulationError) in
                 try simulation.run(seed: seed, replication: r)
             }
         } catch {
@@ -63,12 +113,10 @@ struct Run: ParsableCommand {
         }
         let summary = ClinicSummary(results, stageNames: clinic.stages.map(\.name))
         if let out {
-            let manifest = ClinicExport.Manifest(
-                scenario: scenario.name, scenarioFile: file, scenarioBytes: FileManager.default.contents(atPath: file) ?? Data(),
-                seed: seed, replications: results.count, slotsimVersion: slotsimVersion, commandLine: CommandLine.arguments)
+            // Next to a campaign export, the clinic's goes in a subdirectory.
+            let directory = alsoCampaign ? URL(fileURLWithPath: out).appendingPathComponent("clinic") : URL(fileURLWithPath: out)
             do {
-                try ClinicExport(results: results, stageNames: clinic.stages.map(\.name), manifest: manifest)
-                    .write(to: URL(fileURLWithPath: out))
+                try ClinicExport(results: results, stageNames: clinic.stages.map(\.name), manifest: manifest).write(to: directory)
             } catch {
                 printError(error.description)
                 throw ExitCode(1)
@@ -76,13 +124,17 @@ struct Run: ParsableCommand {
         }
         switch format {
         case .table:
-            print("scenario \"\(scenario.name)\" (seed \(seed))\n")
+            print("scenario \"\(scenario.name)\" (seed \(seed)): clinic\n")
             print(summary.table)
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            print(try json(summary))
         }
+    }
+
+    func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 

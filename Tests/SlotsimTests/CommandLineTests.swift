@@ -55,8 +55,27 @@ import Testing
         #expect(result.status == 1)
         #expect(result.err.contains("\(file.path):4:"), "\(result.err)")
         let noClinic = try Self.slotsim(["run", file.path, "--set", "clinic=null"])
-        #expect(noClinic.status == 1 && noClinic.err.contains("no clinic section"), "\(noClinic.err)")
+        #expect(noClinic.status == 1 && noClinic.err.contains("expected a campaign or a clinic section"), "\(noClinic.err)")
         let badOption = try Self.slotsim(["run", "scenarios/clinic-flow.yaml", "--threads", "0"])
         #expect(badOption.status != 0 && badOption.err.contains("--threads"))
+    }
+
+    @Test func campaignExportsAreTheSameBytesForASeedOnAnyThreads() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-campaign-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        var csv: [Data] = []
+        for threads in ["1", "2"] {
+            let out = base.appendingPathComponent(threads)
+            let run = try Self.slotsim(["run", "scenarios/quickstart.yaml", "--replications", "2", "--threads", threads,
+                                        "--set", "campaign.days=6", "--out", out.path])
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("vaccinations_dose1") && run.out.contains("coverage_gap_points") && run.out.contains(" ± "))
+            csv.append(try Data(contentsOf: out.appendingPathComponent("campaign.csv")))
+            let summary = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8)
+            #expect(summary.hasPrefix("metric,mean,ci95_low,ci95_high,replications\n"))
+        }
+        #expect(csv[0] == csv[1] && csv[0].count > 1_000)
+        let header = String(decoding: csv[0].prefix(80), as: UTF8.self)
+        #expect(header.hasPrefix("replication,day,district,age_band,access,channel,metric,value\n"))
     }
 }

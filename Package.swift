@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 //
 // slotsim: an allocator that matches vaccination registrants to capacity-limited
-// slots under an age-group policy, and (later) a discrete-event simulator that
-// tunes that policy. Module boundaries and the direction of dependencies are set
+// slots under an age-group policy, and a discrete-event simulator to compare and
+// tune that policy. Module boundaries and the direction of dependencies are set
 // in ARCHITECTURE.md (shared with the team); each module arrives with its issue.
 import PackageDescription
 
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "DemandSimulation", targets: ["DemandSimulation"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "SimulationReports", targets: ["SimulationReports"]),
+        .library(name: "PolicyTuning", targets: ["PolicyTuning"]),
         .executable(name: "slotsim", targets: ["slotsim"]),
     ],
     dependencies: [
@@ -34,15 +35,30 @@ let package = Package(
             dependencies: ["DemandSimulation", "SlotAllocation", .product(name: "Yams", package: "Yams")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "PolicyTuning",
+            dependencies: ["DemandSimulation", "COpenBLAS"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "SimulationReports",
-            dependencies: ["DemandSimulation"],
+            dependencies: ["DemandSimulation", "PolicyTuning"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "slotsim",
-            dependencies: ["Scenarios", "DemandSimulation", "SimulationReports",
+            dependencies: ["Scenarios", "DemandSimulation", "SimulationReports", "PolicyTuning",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "PolicyTuningTests",
+            dependencies: ["PolicyTuning"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

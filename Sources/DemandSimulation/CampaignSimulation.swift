@@ -55,6 +55,12 @@ public struct CampaignSimulation: Sendable {
     public func run(seed: UInt64, replications: Int, threads: Int,
                     progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws(SimulationError) -> [CampaignResult] {
         precondition(replications >= 1 && threads >= 1)
+        // Every replication's counts are held until the end: bound them (4 GiB).
+        let perReplication = (campaign.days * campaign.districts.count * policy.ageBands.count * 120 + campaign.days * campaign.districts.count * 6) * 8
+            + ((campaign.clinic?.stages.count ?? 0) + 1) * WaitRecorder.bucketCount * 8
+        guard replications <= (4 << 30) / perReplication else {
+            throw .resultsTooLarge(replications: replications, bytesEach: perReplication)
+        }
         let shape = CampaignResult(days: campaign.days, districts: campaign.districts.map(\.name), bands: policy.ageBands.map(\.name),
                                    stageNames: campaign.clinic?.stages.map(\.name) ?? [])
         let shared = Accumulator(Array(repeating: shape, count: replications))

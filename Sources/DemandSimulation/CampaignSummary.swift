@@ -20,45 +20,13 @@ public struct CampaignSummary: Hashable, Sendable, Codable {
         precondition(!results.isEmpty)
         replications = results.count
         days = results[0].days
+        let figures = results.map(\.figures)
         var rows: [Row] = []
-        func add(_ name: String, _ value: (CampaignResult) -> Double?) {
-            let values = results.compactMap(value)
-            guard values.count == results.count else { return }
+        for (k, (name, _)) in figures[0].enumerated() {
+            let values = figures.compactMap { $0[k].value }
+            // A figure some replication cannot give (no vaccinations, no clinic visits) is left out.
+            guard values.count == results.count else { continue }
             rows.append(Row(metric: name, estimate: Estimate(values)))
-        }
-        add("people") { Double($0.people()) }
-        for metric in CampaignMetric.allCases { add(metric.name) { Double($0.total(metric)) } }
-        for metric in DistrictMetric.allCases where metric != .stockEnd { add(metric.name) { Double($0.total(metric)) } }
-        add("stock_at_end") { Double($0.finalStock) }
-        // Shares in percent of: doses from opened vials, published capacity, doses given, the group's people.
-        add("wastage_percent") { r in
-            let opened = r.total(.dosesGiven) + r.total(.dosesWasted)
-            return opened > 0 ? 100 * Double(r.total(.dosesWasted)) / Double(opened) : 0
-        }
-        add("capacity_utilisation_percent") { r in
-            let capacity = r.total(.capacityPublished)
-            return capacity > 0 ? 100 * Double(r.total(.dosesGiven)) / Double(capacity) : 0
-        }
-        add("walk_in_share_of_doses_percent") { r in
-            let doses = r.total(.vaccinationsDose1) + r.total(.vaccinationsDose2)
-            let walkIns = r.total(.vaccinationsDose1, channel: .walkIn) + r.total(.vaccinationsDose2, channel: .walkIn)
-            return doses > 0 ? 100 * Double(walkIns) / Double(doses) : 0
-        }
-        for access in Access.allCases {
-            add("coverage_dose1_\(access.rawValue)_percent") { $0.coverage(access).map { $0 * 100 } }
-        }
-        add("coverage_gap_points") { $0.coverageGapPoints }
-        add("dose2_window_missed") { Double($0.dose2WindowMissed) }
-        for q in [50, 90, 99] {
-            add("days_registration_to_dose1_p\(q)") { $0.daysToVaccinationPercentile(Double(q) / 100).map(Double.init) }
-        }
-        if !results[0].stageNames.isEmpty {
-            add("minutes_in_clinic_mean") { $0.timeInClinic.count > 0 ? $0.timeInClinic.summary.meanSeconds / 60 : nil }
-            add("minutes_in_clinic_p90") { $0.timeInClinic.count > 0 ? Double($0.timeInClinic.percentile(0.9)) / 60 : nil }
-            for (s, name) in results[0].stageNames.enumerated() {
-                add("wait_minutes_\(name)_mean") { $0.stageWaits[s].count > 0 ? $0.stageWaits[s].summary.meanSeconds / 60 : nil }
-                add("wait_minutes_\(name)_p90") { $0.stageWaits[s].count > 0 ? Double($0.stageWaits[s].percentile(0.9)) / 60 : nil }
-            }
         }
         self.rows = rows
         let codes = Set(results.flatMap { $0.refusals.keys }).sorted()
@@ -80,5 +48,51 @@ public struct CampaignSummary: Hashable, Sendable, Codable {
         lines.append("")
         lines.append("\(days) days, \(replications) replications; ± is the 95 % confidence interval across replications")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension CampaignResult {
+    /// The names of ``figures`` for a campaign whose clinic has `stageNames` (tuning checks objectives against them).
+    public static func figureNames(stageNames: [String]) -> [String] {
+        CampaignResult(days: 1, districts: ["-"], bands: ["-"], stageNames: stageNames).figures.map(\.name)
+    }
+
+    /// The run's figures, in a fixed order: totals of every metric, then derived figures
+    /// (percentages, coverage and its gap, percentiles, clinic waits). A figure is nil
+    /// when this run cannot give it (no registered person vaccinated, no clinic visit).
+    /// Tuning objectives and constraints name these.
+    public var figures: [(name: String, value: Double?)] {
+        var list: [(String, Double?)] = []
+        list.append(("people", Double(people())))
+        for metric in CampaignMetric.allCases { list.append((metric.name, Double(total(metric)))) }
+        for metric in DistrictMetric.allCases where metric != .stockEnd { list.append((metric.name, Double(total(metric)))) }
+        list.append(("stock_at_end", Double(finalStock)))
+        // Shares in percent of: doses from opened vials, published capacity, doses given, the group's people.
+        let opened = total(.dosesGiven) + total(.dosesWasted)
+        list.append(("wastage_percent", opened > 0 ? 100 * Double(total(.dosesWasted)) / Double(opened) : 0))
+        let capacity = total(.capacityPublished)
+        list.append(("capacity_utilisation_percent", capacity > 0 ? 100 * Double(total(.dosesGiven)) / Double(capacity) : 0))
+        let doses = total(.vaccinationsDose1) + total(.vaccinationsDose2)
+        let walkIns = total(.vaccinationsDose1, channel: .walkIn) + total(.vaccinationsDose2, channel: .walkIn)
+        list.append(("walk_in_share_of_doses_percent", doses > 0 ? 100 * Double(walkIns) / Double(doses) : 0))
+        for access in Access.allCases {
+            list.append(("coverage_dose1_\(access.rawValue)_percent", coverage(access).map { $0 * 100 }))
+        }
+        list.append(("coverage_gap_points", coverageGapPoints))
+        list.append(("dose2_window_missed", Double(dose2WindowMissed)))
+        for q in [50, 90, 99] {
+            list.append(("days_registration_to_dose1_p\(q)", daysToVaccinationPercentile(Double(q) / 100).map(Double.init)))
+        }
+        if !stageNames.isEmpty {
+            let visited = timeInClinic.count > 0
+            list.append(("minutes_in_clinic_mean", visited ? timeInClinic.summary.meanSeconds / 60 : nil))
+            list.append(("minutes_in_clinic_p90", visited ? Double(timeInClinic.percentile(0.9)) / 60 : nil))
+            for (s, name) in stageNames.enumerated() {
+                let waited = stageWaits[s].count > 0
+                list.append(("wait_minutes_\(name)_mean", waited ? stageWaits[s].summary.meanSeconds / 60 : nil))
+                list.append(("wait_minutes_\(name)_p90", waited ? Double(stageWaits[s].percentile(0.9)) / 60 : nil))
+            }
+        }
+        return list
     }
 }

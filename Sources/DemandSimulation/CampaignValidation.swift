@@ -62,6 +62,10 @@ extension CampaignConfiguration {
                 districtCenters += group.count
                 try vaccine(gp + ".vaccine", group.vaccine)
                 try count(gp + ".capacityPerDay", group.capacityPerDay, 0...Self.capacityPerDayMax, "doses a day")
+                let fixed = policy.categories.reduce(0) { $0 + ($1.count ?? 0) }
+                if group.capacityPerDay > 0, group.capacityPerDay < fixed {
+                    throw ConfigurationError(gp + ".capacityPerDay", "expected at least the \(fixed) units the policy's categories with a fixed count need, found \(group.capacityPerDay)")
+                }
                 try count(gp + ".minAge", group.minAge, 0...ageMax, "an age")
                 if let maxAge = group.maxAge { try count(gp + ".maxAge", maxAge, group.minAge...ageMax, "an age at least minAge") }
                 try count(gp + ".slots", group.slots.count, 1...24, "a number of slot windows")

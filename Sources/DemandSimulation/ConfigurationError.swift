@@ -18,6 +18,8 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
     case eventLimitExceeded(limit: Int)
     /// A batch mechanism had more applicants in a district on a day than the scenario allows.
     case batchTooLarge(district: String, day: Int, applicants: Int, limit: Int)
+    /// The replications' results would not fit the memory a run may take.
+    case resultsTooLarge(replications: Int, bytesEach: Int)
     /// The allocator refused the model's own set-up (a configuration the checks let through).
     case invalidModel(String)
 
@@ -27,6 +29,8 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
         case let .eventLimitExceeded(limit): "more than \(limit) events were pending"
         case let .batchTooLarge(district, day, applicants, limit):
             "district \(district), day \(day): \(applicants) applicants for the batch, more than campaign.booking.batchApplicantsMax (\(limit))"
+        case let .resultsTooLarge(replications, bytes):
+            "\(replications) replications of \(bytes / 1_048_576) MiB of results each are more than 4 GiB: run fewer replications, fewer days or fewer district entries"
         case let .invalidModel(what): "the allocator refused \(what)"
         }
     }

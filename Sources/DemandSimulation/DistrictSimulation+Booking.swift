@@ -4,16 +4,28 @@ extension DistrictSimulation.State {
     typealias Booking = DistrictSimulation.Booking
     typealias Dose2Person = DistrictSimulation.Dose2Person
 
-    /// Publishes the sessions of day `target` at today's release, as far as stock allows, then
-    /// lets the waiting registrants scramble for every session still open to booking.
+    /// Publishes the sessions up to day `today + leadDays` at today's release, as far as stock
+    /// allows, then lets the waiting registrants scramble for every session still open to
+    /// booking: with `leadDays` 0 today's (the scramble comes before the clinic day), else
+    /// those of the next `leadDays` days (it comes after).
     mutating func releaseAndBook(_ today: Int, _ result: inout CampaignResult) throws(SimulationError) {
         let booking = model.campaign.booking
-        let target = today + booking.leadDays
-        if target < days { try publish(target, today: today, &result) }
-        let first = booking.releaseSecond < model.policy.bookingCloseSecondOfDay ? today : today + 1
-        let last = min(target, days - 1)
+        let last = min(today + booking.leadDays, days - 1)
+        while publishedThrough < last {
+            try publish(max(today, publishedThrough + 1), today: today, &result)
+            publishedThrough = max(today, publishedThrough + 1)
+        }
+        let first = booking.leadDays == 0 ? today : today + 1
         guard first <= last else { return }
         try scramble(first...last, at: today * 86_400 + booking.releaseSecond, &result)
+    }
+
+    /// Day 0's sessions when they are released the day before (leadDays ≥ 1): published at the
+    /// start, open to walk-ins only, since no release came before the campaign.
+    mutating func openingSessions(_ result: inout CampaignResult) throws(SimulationError) {
+        guard model.campaign.booking.leadDays > 0, publishedThrough < 0 else { return }
+        try publish(0, today: 0, &result)
+        publishedThrough = 0
     }
 
     /// Capacity per vaccine is what the centres can give, cut down to the stock expected by
@@ -33,7 +45,8 @@ extension DistrictSimulation.State {
             var total = 0
             for (i, center) in centers.enumerated() where center.vaccine == v {
                 let capacity = Int(Double(center.capacity) * scale)
-                guard capacity > 0 else { continue }
+                // A session smaller than the policy's fixed category counts cannot be split: not held.
+                guard capacity > 0, capacity >= fixedCategoryUnits else { continue }
                 let group = model.config.centers[center.group]
                 let session: SessionIndex
                 do {
@@ -72,7 +85,7 @@ extension DistrictSimulation.State {
             for i in centers.indices where sessionOf[day * centers.count + i] != .max { open.append(sessionOf[day * centers.count + i]) }
         }
         // Which sessions a band can use at all (age limits); the rest start marked full.
-        var openCount = [[Int]](repeating: [Int](repeating: 0, count: model.policy.ageBands.count), count: 2)
+        var openCount = OpenCounts(bands: model.policy.ageBands.count, vaccines: vaccines.count)
         let bands = Set(cohorts.map(\.band))
         for s in open {
             full1[Int(s)] = 0
@@ -81,8 +94,8 @@ extension DistrictSimulation.State {
             for band in bands {
                 let info = cohorts.first { $0.band == band }!
                 if info.minAge <= center.maxAge && info.maxAge >= center.minAge {
-                    openCount[0][band] += 1
-                    openCount[1][band] += 1
+                    openCount.add(1, band: band, area: center.area, vaccine: center.vaccine, dose2: false)
+                    openCount.add(1, band: band, area: center.area, vaccine: center.vaccine, dose2: true)
                 } else {
                     full1[Int(s)] |= 1 << UInt64(band)
                     full2[Int(s)] |= 1 << UInt64(band)
@@ -100,6 +113,16 @@ extension DistrictSimulation.State {
             if again > 0 { classes.append(AttemptClass(cohort: c, dose2: true, bot: false, uniforms: SortedUniforms(count: again))) }
         }
         guard !classes.isEmpty else { return }
+        let tries = Int64(1 + b.retriesPerDay)
+        guard !open.isEmpty else {
+            // Nothing published that could be booked: every attempt fails.
+            for cls in classes {
+                let n = Int64(cls.uniforms.remaining) * (b.mechanism == .firstComeFirstServed ? tries : 1)
+                countAttempts(release / 86_400, cls.cohort, n, failed: n, &result)
+                result.addRefusal("nothing_left_to_book", n)
+            }
+            return
+        }
         let human = Quantiles(b.reactionSeconds), bot = Quantiles(b.botReactionSeconds)
         if b.mechanism != .firstComeFirstServed {
             try batch(classes, open: open, openCount: openCount, release: release, human: human, bot: bot, &result)
@@ -110,13 +133,11 @@ extension DistrictSimulation.State {
             let u = classes[k].uniforms.next(&behaviour)!
             agenda.schedule(Int32(k), at: release + Int((classes[k].bot ? bot : human)(u)))
         }
-        let tries = Int64(1 + b.retriesPerDay)
         while let (now, k) = agenda.next() {
             let cls = classes[Int(k)]
             let c = cls.cohort, info = cohorts[c]
-            let dose = cls.dose2 ? 1 : 0
             let day = now / 86_400
-            if openCount[dose][info.band] == 0 {
+            if openCount.none(band: info.band, area: areaKey(c), vaccine: nil, dose2: cls.dose2) {
                 // Nothing left this person's band could book: the rest of the class tries in vain.
                 let rest = Int64(cls.uniforms.remaining + 1) * tries
                 countAttempts(day, c, rest, failed: rest, &result)
@@ -134,12 +155,32 @@ extension DistrictSimulation.State {
         }
     }
 
-    func countAttempts(_ day: Int, _ c: Int, _ attempts: Int64, failed: Int64, _ result: inout CampaignResult) {
+    /// Counts attempts of cohort `c` on `day`: smartphone attempts split between the portal and
+    /// partner apps by the cohort's share, or all on `channel` when it is known (dose 2).
+    mutating func countAttempts(_ day: Int, _ c: Int, _ attempts: Int64, failed: Int64, channel: CampaignChannel? = nil,
+                                _ result: inout CampaignResult) {
         let info = cohorts[c]
-        let channel: CampaignChannel = info.access == .assisted ? .assisted : .portal
         let d = min(day, days - 1)
-        result[d, Self.row, info.band, info.access, channel, .bookingAttempts] += attempts
-        result[d, Self.row, info.band, info.access, channel, .failedAttempts] += failed
+        var split: [(CampaignChannel, Int64, Int64)]
+        if let channel {
+            split = [(channel, attempts, failed)]
+        } else if info.access == .assisted {
+            split = [(.assisted, attempts, failed)]
+        } else {
+            let share = info.wave?.partnerAppShare ?? 0
+            let appAttempts = Int64(behaviour.binomial(Int(attempts), share))
+            let appFailed = min(failed, Int64(behaviour.binomial(Int(failed), share)))
+            split = [(.portal, attempts - appAttempts, failed - appFailed), (.partnerApp, appAttempts, appFailed)]
+        }
+        for (channel, a, f) in split {
+            result[d, Self.row, info.band, info.access, channel, .bookingAttempts] += a
+            result[d, Self.row, info.band, info.access, channel, .failedAttempts] += f
+        }
+    }
+
+    /// Where cohort `c` books: its own area's centres, or every centre if its area has none.
+    func areaKey(_ c: Int) -> Area? {
+        centersByArea[cohorts[c].area == .urban ? 0 : 1].isEmpty ? nil : cohorts[c].area
     }
 
     /// The sessions a person of cohort `c` would take, most preferred first: the earliest day,
@@ -168,7 +209,7 @@ extension DistrictSimulation.State {
     }
 
     /// Marks session `s` closed to `band` for `dose` in this scramble (refusals that hold for everybody in the band).
-    mutating func markFull(_ s: UInt32, band: Int, dose2: Bool, _ openCount: inout [[Int]]) {
+    mutating func markFull(_ s: UInt32, band: Int, dose2: Bool, _ openCount: inout OpenCounts) {
         let bit: UInt64 = 1 << UInt64(band)
         if dose2 {
             guard full2[Int(s)] & bit == 0 else { return }
@@ -177,7 +218,8 @@ extension DistrictSimulation.State {
             guard full1[Int(s)] & bit == 0 else { return }
             full1[Int(s)] |= bit
         }
-        openCount[dose2 ? 1 : 0][band] -= 1
+        let center = centers[Int(sessionCenter[Int(s)])]
+        openCount.add(-1, band: band, area: center.area, vaccine: center.vaccine, dose2: dose2)
     }
 
     static func closesSession(_ refusal: BookingRefusal) -> Bool {
@@ -187,7 +229,7 @@ extension DistrictSimulation.State {
         }
     }
 
-    mutating func attemptDose1(_ c: Int, at now: Int, bookable: ClosedRange<Int>, _ openCount: inout [[Int]],
+    mutating func attemptDose1(_ c: Int, at now: Int, bookable: ClosedRange<Int>, _ openCount: inout OpenCounts,
                                _ result: inout CampaignResult) throws(SimulationError) {
         let info = cohorts[c]
         let day = now / 86_400
@@ -217,13 +259,14 @@ extension DistrictSimulation.State {
         countAttempts(day, c, tries, failed: tries, &result)
     }
 
-    mutating func attemptDose2(_ c: Int, open: [UInt32], at now: Int, _ openCount: inout [[Int]], _ result: inout CampaignResult) throws(SimulationError) {
+    mutating func attemptDose2(_ c: Int, open: [UInt32], at now: Int, _ openCount: inout OpenCounts, _ result: inout CampaignResult) throws(SimulationError) {
         let info = cohorts[c]
         let day = now / 86_400
         let n = Int(behaviour.next(upperBound: UInt64(dose2Waiting[c].count)))
         let p = dose2Waiting[c][n]
         let bookable = Int(sessionDay[Int(open[0])])...Int(sessionDay[Int(open[open.count - 1])])
-        for s in preferences(c, days: bookable, vaccine: p.vaccine, dose2: true, limit: .max) {
+        let reachable = !openCount.none(band: info.band, area: areaKey(c), vaccine: p.vaccine, dose2: true)
+        for s in reachable ? preferences(c, days: bookable, vaccine: p.vaccine, dose2: true, limit: .max) : [] {
             if (full2[Int(s)] >> UInt64(info.band)) & 1 == 1 { continue }
             let slot = randomSlot(s)
             switch engine.book(p.id, session: SessionIndex(rawValue: s), slot: slot, dose: .two, now: now) {
@@ -242,7 +285,13 @@ extension DistrictSimulation.State {
             }
         }
         let tries = Int64(1 + model.campaign.booking.retriesPerDay)
-        countAttempts(day, c, tries, failed: tries, &result)
+        countAttempts(day, c, tries, failed: tries, channel: p.channel, &result)
+    }
+
+    /// A random slot window that every one of `sessions` has (a batch request names one window for all).
+    mutating func commonSlot(_ sessions: [UInt32]) -> Int {
+        let windows = sessions.map { model.config.centers[centers[Int(sessionCenter[Int($0)])].group].slots.count }.min() ?? 1
+        return below(windows, .behaviour)
     }
 
     mutating func randomSlot(_ s: UInt32) -> Int {
@@ -252,7 +301,7 @@ extension DistrictSimulation.State {
 
     /// A batch mechanism: every attempter applies with their ranked sessions; the engine
     /// allocates once, at release.
-    mutating func batch(_ classes: [AttemptClass], open: [UInt32], openCount: [[Int]], release: Int, human: Quantiles, bot: Quantiles,
+    mutating func batch(_ classes: [AttemptClass], open: [UInt32], openCount: OpenCounts, release: Int, human: Quantiles, bot: Quantiles,
                         _ result: inout CampaignResult) throws(SimulationError) {
         let b = model.campaign.booking
         let applicants = classes.reduce(0) { $0 + $1.uniforms.remaining }
@@ -273,17 +322,17 @@ extension DistrictSimulation.State {
                     let k = chosen[c] + Int(behaviour.next(upperBound: UInt64(dose2Waiting[c].count - chosen[c])))
                     dose2Waiting[c].swapAt(chosen[c], k)
                     let p = dose2Waiting[c][chosen[c]]
-                    requests.append(BatchBookingRequest(beneficiary: p.id, dose: .two,
-                                                        preferences: preferences(c, days: bookable, vaccine: p.vaccine, dose2: true, limit: 32).map(SessionIndex.init),
-                                                        slot: 0, requestTime: time))
+                    let ranked = preferences(c, days: bookable, vaccine: p.vaccine, dose2: true, limit: 32)
+                    requests.append(BatchBookingRequest(beneficiary: p.id, dose: .two, preferences: ranked.map(SessionIndex.init),
+                                                        slot: commonSlot(ranked), requestTime: time))
                     who.append((c, -1, chosen[c]))
                     chosen[c] += 1
                 } else {
                     let registered = takeWaiting(c, .behaviour)
                     let id = try person(c, .behaviour)
-                    requests.append(BatchBookingRequest(beneficiary: id, dose: .one,
-                                                        preferences: preferences(c, days: bookable, vaccine: nil, dose2: false, limit: 32).map(SessionIndex.init),
-                                                        slot: 0, requestTime: time, registrationTime: registered * 86_400))
+                    let ranked = preferences(c, days: bookable, vaccine: nil, dose2: false, limit: 32)
+                    requests.append(BatchBookingRequest(beneficiary: id, dose: .one, preferences: ranked.map(SessionIndex.init),
+                                                        slot: commonSlot(ranked), requestTime: time, registrationTime: registered * 86_400))
                     who.append((c, registered, -1))
                 }
             }
@@ -312,7 +361,7 @@ extension DistrictSimulation.State {
                 if index >= 0 { booked2[c].append(index) }
             case .failure(let refusal):
                 result.addRefusal(refusal.code)
-                countAttempts(day, c, 1, failed: 1, &result)
+                countAttempts(day, c, 1, failed: 1, channel: index >= 0 ? dose2Waiting[c][index].channel : nil, &result)
                 if index < 0 {
                     waiting[c][registered] += 1
                     waitingTotal[c] += 1
@@ -342,5 +391,38 @@ struct Quantiles {
     func callAsFunction(_ p: Double) -> Double {
         if !sorted.isEmpty { return sorted[min(Int(p * Double(sorted.count)), sorted.count - 1)] }
         return distribution.quantile(p)
+    }
+}
+
+/// Sessions still open in a scramble, per dose, band, area (urban, rural, or any) and vaccine
+/// (or any): when none is left for a class of attempters, the rest of the class fails in
+/// aggregate instead of one by one.
+struct OpenCounts {
+    let bands: Int
+    let vaccines: Int
+    var counts: [Int]
+
+    init(bands: Int, vaccines: Int) {
+        self.bands = bands
+        self.vaccines = vaccines
+        counts = [Int](repeating: 0, count: 2 * bands * 3 * (vaccines + 1))
+    }
+
+    func index(_ dose2: Bool, _ band: Int, _ area: Int, _ vaccine: Int) -> Int {
+        (((dose2 ? 1 : 0) * bands + band) * 3 + area) * (vaccines + 1) + vaccine
+    }
+
+    /// A session at a centre of `area` with `vaccine` opens (1) or closes (−1) for (band, dose).
+    mutating func add(_ n: Int, band: Int, area: Area, vaccine: Int, dose2: Bool) {
+        for a in [area == .urban ? 0 : 1, 2] {
+            counts[index(dose2, band, a, vaccines)] += n
+            if dose2 { counts[index(dose2, band, a, vaccine)] += n }
+        }
+    }
+
+    /// Whether nothing is open for (band, dose) in `area` (nil: any area) with `vaccine` (nil: any).
+    func none(band: Int, area: Area?, vaccine: Int?, dose2: Bool) -> Bool {
+        let a = area.map { $0 == .urban ? 0 : 1 } ?? 2
+        return counts[index(dose2, band, a, dose2 ? (vaccine ?? vaccines) : vaccines)] <= 0
     }
 }

@@ -7,67 +7,154 @@ extension DistrictSimulation.State {
         case walkIn(source: Int32)
     }
 
-    /// Walk-ins of one cohort at one centre (dose 1, drawn from the cohort's counts) or the
-    /// dose-2 people of a cohort who walk in there, arriving in time order.
+    /// Walk-ins of one cohort at one centre (dose 1, drawn from the cohort's counts) and the
+    /// dose-2 people of that cohort who walk in there, arriving in time order.
     struct WalkInSource {
+        var center: Int
         var cohort: Int
         var uniforms: SortedUniforms
         var dose2People: [Dose2Person]
     }
 
-    /// The open vial of a centre.
-    struct Vial {
-        var left = 0
-        var expiresAt = 0
+    /// A centre's day: its session, open vial, and when walk-ins of a (band, dose) are refused
+    /// without asking the engine (nothing can change its answer before then).
+    struct CenterDay {
+        var session: UInt32
+        var midnight: Int
+        var open: Int
+        var close: Int
+        var vialLeft = 0
+        var vialExpiresAt = 0
+        var pendingNoShows = 0
+        var closedUntil: [Int]
+        var closedCode: [String]
+        var noStock = false
+        var arrivals: [Int] = []
     }
 
-    /// Every centre's day: appointments arrive (or do not), walk-ins come by the hour profile,
-    /// the engine admits or refuses each, and a dose is given only from an open vial or stock.
+    /// The district's clinic day: every centre's appointments arrive (or do not), walk-ins come
+    /// by the hour profile, the engine admits or refuses each, and a dose is given only from
+    /// an open vial or the district's stock — all centres on one agenda, in time order, so
+    /// that stock runs out for whoever comes late, not for whichever centre is numbered last.
     mutating func clinicDay(_ day: Int, _ result: inout CampaignResult) throws(SimulationError) {
-        // Walk-ins of the day, per cohort, spread over the centres that can take them.
-        var walkIns = [[(cohort: Int, count: Int, dose2: [Dose2Person])]](repeating: [], count: centers.count)
+        let midnight = day * 86_400
+        let bands = model.policy.ageBands.count
+        var dayOf: [Int: Int] = [:]  // centre → index into `centerDays`
+        var centerDays: [CenterDay] = []
+        for i in centers.indices where sessionOf[day * centers.count + i] != .max {
+            let group = model.config.centers[centers[i].group]
+            dayOf[i] = centerDays.count
+            centerDays.append(CenterDay(session: sessionOf[day * centers.count + i], midnight: midnight, open: group.slots[0].start,
+                                        close: group.slots[group.slots.count - 1].end,
+                                        closedUntil: [Int](repeating: 0, count: 2 * bands), closedCode: [String](repeating: "", count: 2 * bands)))
+        }
+        var agenda = EventQueue<CenterEvent>()
+        // Appointments, all scheduled up front (the sessions' capacities bound them).
+        let bookings = bookingsByDay[day]
+        bookingsByDay[day] = []
+        let rules = model.campaign.attendance
+        for (k, booking) in bookings.enumerated() {
+            let i = Int(sessionCenter[Int(booking.session)])
+            guard let d = dayOf[i], centerDays[d].session == booking.session else {
+                throw .invalidModel("a booking for a session that is not today's")
+            }
+            let window = model.config.centers[centers[i].group].slots[booking.slot]
+            if attendance.chance(rules.noShowProbability[cohorts[booking.cohort].access]) {
+                agenda.schedule(.noShow(Int32(k)), at: midnight + window.end - 1)
+                centerDays[d].pendingNoShows += 1
+            } else {
+                let offset = rules.punctualityMeanSeconds + rules.punctualityStandardDeviationSeconds * attendance.standardNormal()
+                let at = min(max(window.start + Int(offset.rounded()), centerDays[d].open), centerDays[d].close - 1)
+                agenda.schedule(.appointment(Int32(k)), at: midnight + at)
+            }
+        }
+        // Walk-ins, generated lazily: one pending arrival per (centre, cohort) source.
+        var sources = walkInSources(day)
+        for k in sources.indices {
+            if let u = sources[k].uniforms.next(&arrivals) {
+                agenda.schedule(.walkIn(source: Int32(k)), at: midnight + profiles[centers[sources[k].center].group].second(u))
+            }
+        }
+        let fillAt = model.policy.endOfDayFillSecondOfDay.map { midnight + $0 } ?? .max
+        while let (now, event) = agenda.next() {
+            switch event {
+            case let .appointment(k):
+                let booking = bookings[Int(k)]
+                let i = Int(sessionCenter[Int(booking.session)]), d = dayOf[i]!
+                guard takeDose(&centerDays[d], vaccine: centers[i].vaccine, now, day, &result) else {
+                    _ = engine.cancel(booking.appointment, now: now)
+                    backToPool(booking, day, &result, metric: .turnedAwayNoStock)
+                    continue
+                }
+                guard case .success = engine.recordVaccination(booking.appointment, now: now) else {
+                    throw .invalidModel("recording a booked vaccination")
+                }
+                if model.clinic != nil, i == 0 { centerDays[d].arrivals.append(now - midnight) }
+                vaccinated(booking.cohort, dose2: booking.dose2, channel: booking.channel, registered: booking.registrationDay,
+                           id: booking.appointment.beneficiary, vaccine: centers[i].vaccine, day, &result)
+            case let .noShow(k):
+                let booking = bookings[Int(k)]
+                let d = dayOf[Int(sessionCenter[Int(booking.session)])]!
+                centerDays[d].pendingNoShows -= 1
+                guard case .success = engine.markNoShow(booking.appointment, now: now) else { throw .invalidModel("marking a no-show") }
+                backToPool(booking, day, &result, metric: .noShows)
+                // A freed unit may take a walk-in again.
+                for j in centerDays[d].closedUntil.indices { centerDays[d].closedUntil[j] = 0 }
+            case let .walkIn(k):
+                try walkIn(Int(k), &sources, &centerDays[dayOf[sources[Int(k)].center]!], now: now, fillAt: fillAt, day, &result)
+                guard let u = sources[Int(k)].uniforms.next(&arrivals) else { continue }
+                agenda.schedule(.walkIn(source: k), at: max(now, midnight + profiles[centers[sources[Int(k)].center].group].second(u)))
+            }
+        }
+        for (i, d) in dayOf.sorted(by: { $0.key < $1.key }) {
+            // What is left in an opened vial at closing is wasted.
+            result[day, Self.row, .dosesWasted] += Int64(centerDays[d].vialLeft)
+            centerDays[d].vialLeft = 0
+            if let clinic = model.clinic, i == 0, !centerDays[d].arrivals.isEmpty {
+                let key = (model.replication << 32) | (model.number << 12) | day
+                let (waits, time) = try clinic.runDay(arrivalSeconds: centerDays[d].arrivals, seed: model.seed, replication: key)
+                result.addClinic(waits: waits, timeInClinic: time)
+            }
+        }
+    }
+
+    /// The day's walk-in sources: per cohort, how many walk in (a binomial of the people
+    /// without a dose or an appointment, plus some turned away yesterday), spread evenly over
+    /// the centres of their area with a session for their ages; and the people due for dose 2
+    /// who walk in, each to a centre with their dose-1 vaccine.
+    mutating func walkInSources(_ day: Int) -> [WalkInSource] {
         let w = model.campaign.walkIns
+        var sources: [WalkInSource] = []
         for c in cohorts.indices {
             let info = cohorts[c]
-            guard walkInDay[info.band] <= day else { continue }
             let targets = centersToday(day, for: info)
-            guard !targets.isEmpty else { continue }
-            let pool = neverRegistering[c] + notYetRegistered[c] + waitingTotal[c] + gaveUp[c]
-            var count = arrivals.binomial(pool, w.dailyProbability[info.access])
-            count = min(pool, count + arrivals.binomial(min(turnedAwayYesterday[c], pool), w.returnProbability))
-            var dose2: [Dose2Person] = []
-            var kept: [Dose2Person] = []
-            for person in dose2Waiting[c] {
-                if arrivals.chance(w.dose2DailyProbability) { dose2.append(person) } else { kept.append(person) }
-            }
-            dose2Waiting[c] = kept
-            let counts = arrivals.multinomial(count, [Double](repeating: 1, count: targets.count))
-            var dose2By = [[Dose2Person]](repeating: [], count: targets.count)
-            for person in dose2 { dose2By[Int(arrivals.next(upperBound: UInt64(targets.count)))].append(person) }
-            for (k, i) in targets.enumerated() where counts[k] > 0 || !dose2By[k].isEmpty {
-                walkIns[i].append((c, counts[k], dose2By[k]))
-            }
-        }
-        var bookings = bookingsByDay[day]
-        bookingsByDay[day] = []
-        bookings.sort { $0.session < $1.session }
-        var next = 0
-        for i in centers.indices {
-            let s = sessionOf[day * centers.count + i]
-            guard s != .max else {
-                // No session today: the centre's walk-ins find it closed.
-                for source in walkIns[i] {
-                    turnAway(day, source.cohort, Int64(source.count), code: "no_session_today", &result)
-                    dose2Waiting[source.cohort] += source.dose2
+            var byCenter: [Int: (count: Int, dose2: [Dose2Person])] = [:]
+            if walkInDay[info.band] <= day, !targets.isEmpty {
+                let pool = neverRegistering[c] + notYetRegistered[c] + waitingTotal[c] + gaveUp[c]
+                var count = arrivals.binomial(pool, w.dailyProbability[info.access])
+                count = min(pool, count + arrivals.binomial(min(turnedAwayYesterday[c], pool), w.returnProbability))
+                for (k, n) in arrivals.multinomial(count, [Double](repeating: 1, count: targets.count)).enumerated() where n > 0 {
+                    byCenter[targets[k], default: (0, [])].count += n
                 }
-                continue
             }
-            var end = next
-            while end < bookings.count, bookings[end].session == s { end += 1 }
-            try centerDay(day, center: i, session: s, bookings: bookings[next..<end], walkIns: walkIns[i], &result)
-            next = end
+            if walkInDay[info.band] <= day, !dose2Waiting[c].isEmpty {
+                var kept: [Dose2Person] = []
+                for person in dose2Waiting[c] {
+                    let own = targets.filter { centers[$0].vaccine == person.vaccine }
+                    guard !own.isEmpty, arrivals.chance(w.dose2DailyProbability) else {
+                        kept.append(person)
+                        continue
+                    }
+                    byCenter[own[below(own.count, .arrivals)], default: (0, [])].dose2.append(person)
+                }
+                dose2Waiting[c] = kept
+            }
+            for (i, entry) in byCenter.sorted(by: { $0.key < $1.key }) {
+                sources.append(WalkInSource(center: i, cohort: c, uniforms: SortedUniforms(count: entry.count + entry.dose2.count),
+                                            dose2People: entry.dose2))
+            }
         }
-        precondition(next == bookings.count, "every booking of the day belongs to a session of the day")
+        return sources
     }
 
     func centersToday(_ day: Int, for info: DistrictSimulation.CohortInfo) -> [Int] {
@@ -78,172 +165,110 @@ extension DistrictSimulation.State {
         return near.isEmpty ? allCenters.filter(fits) : near
     }
 
+    /// Gives a dose at the centre if its open vial or the district's stock has one (opening a vial,
+    /// and wasting the old one's rest, when needed).
+    mutating func takeDose(_ center: inout CenterDay, vaccine v: Int, _ now: Int, _ day: Int, _ result: inout CampaignResult) -> Bool {
+        if center.vialLeft == 0 || now >= center.vialExpiresAt {
+            guard stock[v] > 0 else { return false }
+            result[day, Self.row, .dosesWasted] += Int64(center.vialLeft)
+            let n = min(vaccines[v].dosesPerVial, stock[v])
+            stock[v] -= n
+            result[day, Self.row, .vialsOpened] += 1
+            center.vialLeft = n
+            center.vialExpiresAt = now + vaccines[v].openVialLifetimeSeconds
+        }
+        center.vialLeft -= 1
+        result[day, Self.row, .dosesGiven] += 1
+        return true
+    }
+
+    func hasDose(_ center: CenterDay, vaccine v: Int, _ now: Int) -> Bool {
+        (center.vialLeft > 0 && now < center.vialExpiresAt) || stock[v] > 0
+    }
+
+    /// One walk-in arrives. A source's last arrivals are its dose-2 people (arrival times are
+    /// exchangeable, so any order is as good).
+    mutating func walkIn(_ k: Int, _ sources: inout [WalkInSource], _ center: inout CenterDay, now: Int, fillAt: Int, _ day: Int,
+                         _ result: inout CampaignResult) throws(SimulationError) {
+        let c = sources[k].cohort, info = cohorts[c]
+        let v = centers[sources[k].center].vaccine
+        let isDose2 = sources[k].uniforms.remaining < sources[k].dose2People.count
+        let key = 2 * info.band + (isDose2 ? 1 : 0)
+        if !hasDose(center, vaccine: v, now) {
+            // No dose left in the district today: the rest of this source is sent home at once.
+            let rest = sources[k].uniforms.remaining + 1
+            let dose2 = sources[k].dose2People
+            turnAway(day, c, Int64(rest - dose2.count), code: "no_stock", &result)
+            if !dose2.isEmpty {
+                dose2Waiting[c] += dose2
+                result[day, Self.row, info.band, info.access, .walkIn, .turnedAwayNoStock] += Int64(dose2.count)
+                result.addRefusal("no_stock", Int64(dose2.count))
+            }
+            sources[k].dose2People = []
+            sources[k].uniforms = SortedUniforms(count: 0)
+            return
+        }
+        if now < center.closedUntil[key] {
+            // Refused without asking: the engine refused this (band, dose) and nothing has changed since.
+            if center.closedUntil[key] == .max {
+                let rest = sources[k].uniforms.remaining + 1, dose2 = sources[k].dose2People
+                turnAway(day, c, Int64(rest - dose2.count), code: center.closedCode[key], &result)
+                if !dose2.isEmpty {
+                    dose2Waiting[c] += dose2
+                    result[day, Self.row, info.band, info.access, .walkIn, .walkInsTurnedAway] += Int64(dose2.count)
+                    result.addRefusal(center.closedCode[key], Int64(dose2.count))
+                }
+                sources[k].dose2People = []
+                sources[k].uniforms = SortedUniforms(count: 0)
+            } else if isDose2 {
+                dose2Waiting[c].append(sources[k].dose2People.removeLast())
+                result[day, Self.row, info.band, info.access, .walkIn, .walkInsTurnedAway] += 1
+                result.addRefusal(center.closedCode[key])
+            } else {
+                turnAway(day, c, 1, code: center.closedCode[key], &result)
+            }
+            return
+        }
+        let dose2Person = isDose2 ? sources[k].dose2People.removeLast() : nil
+        let id: BeneficiaryID
+        if let dose2Person { id = dose2Person.id } else { id = try person(c, .arrivals) }
+        switch engine.checkInWalkIn(id, session: SessionIndex(rawValue: center.session), dose: isDose2 ? .two : .one, now: now) {
+        case .success(let appointment):
+            guard takeDose(&center, vaccine: v, now, day, &result) else { throw .invalidModel("a dose promised by the stock check was not there") }
+            guard case .success = engine.recordVaccination(appointment.id, now: now) else {
+                throw .invalidModel("recording a walk-in's vaccination")
+            }
+            if model.clinic != nil, sources[k].center == 0 { center.arrivals.append(now - center.midnight) }
+            result[day, Self.row, info.band, info.access, .walkIn, .walkInsServed] += 1
+            let registered = dose2Person == nil ? walkInFromPool(c) : -1
+            vaccinated(c, dose2: dose2Person, channel: .walkIn, registered: registered, id: id, vaccine: v, day, &result)
+        case .failure(let refusal):
+            if let dose2Person {
+                dose2Waiting[c].append(dose2Person)
+                result[day, Self.row, info.band, info.access, .walkIn, .walkInsTurnedAway] += 1
+                result.addRefusal(refusal.code)
+            } else {
+                spare[c].append(id)
+                turnAway(day, c, 1, code: refusal.code, &result)
+            }
+            // "Full" holds for everybody of this band and dose (sessionFull: for everybody) until a
+            // no-show frees a unit, or the end-of-day fill opens every unit.
+            if center.pendingNoShows == 0, refusal == .categoryFull || refusal == .sessionFull {
+                let until = now < fillAt ? fillAt : Int.max
+                for j in center.closedUntil.indices where refusal == .sessionFull || j == key {
+                    center.closedUntil[j] = until
+                    center.closedCode[j] = refusal.code
+                }
+            }
+        }
+    }
+
     mutating func turnAway(_ day: Int, _ c: Int, _ n: Int64, code: String, _ result: inout CampaignResult) {
         guard n > 0 else { return }
         let info = cohorts[c]
         result[day, Self.row, info.band, info.access, .walkIn, code == "no_stock" ? .turnedAwayNoStock : .walkInsTurnedAway] += n
         result.addRefusal(code, n)
         turnedAwayToday[c] += Int(n)
-    }
-
-    mutating func centerDay(_ day: Int, center i: Int, session s: UInt32, bookings: ArraySlice<Booking>,
-                            walkIns: [(cohort: Int, count: Int, dose2: [Dose2Person])], _ result: inout CampaignResult) throws(SimulationError) {
-        let center = centers[i]
-        let group = model.config.centers[center.group]
-        let midnight = day * 86_400
-        let open = group.slots[0].start, close = group.slots[group.slots.count - 1].end
-        let attendanceRules = model.campaign.attendance
-        let bookings = Array(bookings)
-        var agenda = EventQueue<CenterEvent>()
-        var pendingNoShows = 0
-        for (k, booking) in bookings.enumerated() {
-            let window = group.slots[booking.slot]
-            if attendance.chance(attendanceRules.noShowProbability[cohorts[booking.cohort].access]) {
-                agenda.schedule(.noShow(Int32(k)), at: midnight + window.end - 1)
-                pendingNoShows += 1
-            } else {
-                let offset = attendanceRules.punctualityMeanSeconds + attendanceRules.punctualityStandardDeviationSeconds * attendance.standardNormal()
-                let at = min(max(window.start + Int(offset.rounded()), open), close - 1)
-                agenda.schedule(.appointment(Int32(k)), at: midnight + at)
-            }
-        }
-        // Appointments are all scheduled up front (a session's capacity bounds them); walk-ins lazily.
-        let profile = profiles[center.group]
-        var sources = walkIns.map { WalkInSource(cohort: $0.cohort, uniforms: SortedUniforms(count: $0.count + $0.dose2.count), dose2People: $0.dose2) }
-        for k in sources.indices {
-            if let u = sources[k].uniforms.next(&arrivals) { agenda.schedule(.walkIn(source: Int32(k)), at: midnight + profile.second(u)) }
-        }
-        var vial = Vial()
-        let vaccine = vaccines[center.vaccine]
-        var given = 0, wasted = 0, vials = 0
-        var arrivalsInClinic: [Int] = []
-        let sampled = model.clinic != nil && i == 0
-        // Walk-ins are refused without asking the engine while nothing can change its answer:
-        // until a no-show frees a unit, or the policy's end-of-day fill opens every unit.
-        var closedUntil = 0, closedCode = ""
-        let fillAt = model.policy.endOfDayFillSecondOfDay.map { midnight + $0 } ?? Int.max
-        let session = SessionIndex(rawValue: s)
-
-        func hasDose(_ now: Int, _ vial: Vial, _ stock: Int) -> Bool { (vial.left > 0 && now < vial.expiresAt) || stock > 0 }
-        func takeDose(_ now: Int, _ vial: inout Vial, _ stock: inout Int) {
-            if vial.left == 0 || now >= vial.expiresAt {
-                wasted += vial.left
-                let n = min(vaccine.dosesPerVial, stock)
-                stock -= n
-                vials += 1
-                vial = Vial(left: n, expiresAt: now + vaccine.openVialLifetimeSeconds)
-            }
-            vial.left -= 1
-            given += 1
-        }
-
-        while let (now, event) = agenda.next() {
-            switch event {
-            case let .appointment(k):
-                let booking = bookings[Int(k)]
-                guard hasDose(now, vial, stock[center.vaccine]) else {
-                    _ = engine.cancel(booking.appointment, now: now)
-                    backToPool(booking, day, &result, metric: .turnedAwayNoStock)
-                    continue
-                }
-                switch engine.recordVaccination(booking.appointment, now: now) {
-                case .success:
-                    takeDose(now, &vial, &stock[center.vaccine])
-                    if sampled { arrivalsInClinic.append(now - midnight) }
-                    vaccinated(booking.cohort, dose2: booking.dose2, channel: booking.channel, registered: booking.registrationDay,
-                               id: booking.appointment.beneficiary, vaccine: center.vaccine, day, &result)
-                case .failure(let refusal):
-                    throw .invalidModel("recording a booked vaccination: \(refusal)")
-                }
-            case let .noShow(k):
-                pendingNoShows -= 1
-                let booking = bookings[Int(k)]
-                switch engine.markNoShow(booking.appointment, now: now) {
-                case .success: backToPool(booking, day, &result, metric: .noShows)
-                case .failure(let refusal): throw .invalidModel("marking a no-show: \(refusal)")
-                }
-                if closedCode != "no_stock" { closedUntil = 0 }
-            case let .walkIn(k):
-                let c = sources[Int(k)].cohort
-                let isDose2 = sources[Int(k)].uniforms.remaining < sources[Int(k)].dose2People.count
-                // A source's last arrivals are its dose-2 people (any order is as good: arrival times are exchangeable).
-                if closedUntil <= now, !hasDose(now, vial, stock[center.vaccine]) { (closedUntil, closedCode) = (.max, "no_stock") }
-                if now < closedUntil, closedUntil != .max {
-                    // Refused one by one until the fill time (no engine call: the answer cannot change before).
-                    if isDose2 {
-                        let person = sources[Int(k)].dose2People.removeLast()
-                        dose2Waiting[c].append(person)
-                        result[day, Self.row, cohorts[c].band, cohorts[c].access, .walkIn, .walkInsTurnedAway] += 1
-                        result.addRefusal(closedCode)
-                    } else {
-                        turnAway(day, c, 1, code: closedCode, &result)
-                    }
-                } else if now < closedUntil {
-                    let closed = closedCode
-                    // The rest of the day's walk-ins of this source meet the same answer.
-                    let rest = sources[Int(k)].uniforms.remaining + 1
-                    let dose2Rest = min(rest, sources[Int(k)].dose2People.count)
-                    turnAway(day, c, Int64(rest - dose2Rest), code: closed, &result)
-                    let people = sources[Int(k)].dose2People
-                    dose2Waiting[c] += people.prefix(dose2Rest)
-                    if dose2Rest > 0 {
-                        result[day, Self.row, cohorts[c].band, cohorts[c].access, .walkIn,
-                               closed == "no_stock" ? .turnedAwayNoStock : .walkInsTurnedAway] += Int64(dose2Rest)
-                    }
-                    sources[Int(k)].dose2People.removeFirst(dose2Rest)
-                    continue
-                }
-                let id: BeneficiaryID
-                var dose2Person: Dose2Person? = nil
-                if isDose2 {
-                    dose2Person = sources[Int(k)].dose2People.removeLast()
-                    id = dose2Person!.id
-                } else {
-                    id = try person(c, .arrivals)
-                }
-                switch engine.checkInWalkIn(id, session: session, dose: isDose2 ? .two : .one, now: now) {
-                case .success(let appointment):
-                    guard case .success = engine.recordVaccination(appointment.id, now: now) else {
-                        throw .invalidModel("recording a walk-in's vaccination")
-                    }
-                    takeDose(now, &vial, &stock[center.vaccine])
-                    if sampled { arrivalsInClinic.append(now - midnight) }
-                    let info = cohorts[c]
-                    result[day, Self.row, info.band, info.access, .walkIn, .walkInsServed] += 1
-                    if let dose2Person {
-                        vaccinated(c, dose2: dose2Person, channel: .walkIn, registered: -1, id: id, vaccine: center.vaccine, day, &result)
-                    } else {
-                        let registered = walkInFromPool(c)
-                        vaccinated(c, dose2: nil, channel: .walkIn, registered: registered, id: id, vaccine: center.vaccine, day, &result)
-                    }
-                case .failure(let refusal):
-                    if let dose2Person {
-                        dose2Waiting[c].append(dose2Person)
-                        let info = cohorts[c]
-                        result[day, Self.row, info.band, info.access, .walkIn, .walkInsTurnedAway] += 1
-                        result.addRefusal(refusal.code)
-                    } else {
-                        spare[c].append(id)
-                        turnAway(day, c, 1, code: refusal.code, &result)
-                    }
-                    if pendingNoShows == 0, refusal == .categoryFull || refusal == .sessionFull {
-                        (closedUntil, closedCode) = (now < fillAt ? fillAt : .max, refusal.code)
-                    }
-                }
-            }
-            if case let .walkIn(k) = event, let u = sources[Int(k)].uniforms.next(&arrivals) {
-                agenda.schedule(.walkIn(source: k), at: max(now, midnight + profile.second(u)))
-            }
-        }
-        wasted += vial.left
-        result[day, Self.row, .dosesGiven] += Int64(given)
-        result[day, Self.row, .dosesWasted] += Int64(wasted)
-        result[day, Self.row, .vialsOpened] += Int64(vials)
-        if sampled, let clinic = model.clinic, !arrivalsInClinic.isEmpty {
-            let key = (model.replication << 32) | (model.number << 12) | day
-            let (waits, time) = try clinic.runDay(arrivalSeconds: arrivalsInClinic, seed: model.seed, replication: key)
-            result.addClinic(waits: waits, timeInClinic: time)
-        }
     }
 
     /// A dose-1 walk-in given a dose leaves one of the cohort's counts; returns the registration day, or -1.
@@ -271,22 +296,28 @@ extension DistrictSimulation.State {
         if registered >= 0 { result.addDaysToVaccination(day - registered) }
         guard attendance.chance(model.campaign.attendance.dose2ReturnShare) else { return }
         let v = vaccines[vaccine]
-        let due = day + v.dose2IntervalDaysMin
+        // Due at the earliest the next day (today's dose-2 people have already been let in).
+        let due = day + max(1, v.dose2IntervalDaysMin)
         guard due < days else { return }
         let next: CampaignChannel = info.access == .noAccess ? .walkIn : (channel == .walkIn ? onlineChannel(c, .attendance) : channel)
         dose2Due[due].append(Dose2Person(id: id, cohort: c, channel: next, vaccine: vaccine, latestDay: day + v.dose2IntervalDaysMax))
     }
 
-    /// A booked person not vaccinated (absent, or no stock) goes back to waiting.
+    /// A booked person not vaccinated (absent, or no stock) goes back to waiting — or gives up
+    /// online if they registered longer ago than `giveUpAfterDays`.
     mutating func backToPool(_ booking: Booking, _ day: Int, _ result: inout CampaignResult, metric: CampaignMetric) {
         let c = booking.cohort, info = cohorts[c]
         result[day, Self.row, info.band, info.access, booking.channel, metric] += 1
         if let person = booking.dose2 {
             dose2Waiting[c].append(person)
+            return
+        }
+        spare[c].append(booking.appointment.beneficiary)
+        if booking.registrationDay < day - model.campaign.booking.giveUpAfterDays + 1 {
+            gaveUp[c] += 1
         } else {
             waiting[c][booking.registrationDay] += 1
             waitingTotal[c] += 1
-            spare[c].append(booking.appointment.beneficiary)
         }
     }
 }

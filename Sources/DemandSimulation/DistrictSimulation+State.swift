@@ -43,8 +43,11 @@ extension DistrictSimulation {
         var dose2Due: [[Dose2Person]]
         var bookingsByDay: [[Booking]]
         var stock: [Int]
-        /// Published capacity not yet consumed, per vaccine and day.
+        /// Published capacity, per vaccine and day; sessions are published through this day.
         var published: [[Int]]
+        var publishedThrough = -1
+        /// Units the policy's fixed-count categories need in every session.
+        let fixedCategoryUnits: Int
 
         var registration: RandomStream
         var behaviour: RandomStream
@@ -120,6 +123,7 @@ extension DistrictSimulation {
             dose2Due = [[Dose2Person]](repeating: [], count: days)
             bookingsByDay = [[Booking]](repeating: [], count: days + campaign.booking.leadDays + 1)
             stock = [Int](repeating: 0, count: policy.vaccines.count)
+            fixedCategoryUnits = policy.categories.reduce(0) { $0 + ($1.count ?? 0) }
             published = [[Int]](repeating: [Int](repeating: 0, count: days + campaign.booking.leadDays + 1), count: policy.vaccines.count)
         }
 
@@ -131,6 +135,7 @@ extension DistrictSimulation {
             let booking = model.campaign.booking
             for day in 0..<days {
                 deliver(day, &result)
+                if day == 0 { try openingSessions(&result) }
                 register(day, &result)
                 startDose2Windows(day, &result)
                 if booking.leadDays == 0 { try releaseAndBook(day, &result) }

@@ -5,9 +5,9 @@ extension RandomStream {
     ///
     /// Exact inversion of the distribution function (starting at 0, with the pmf's
     /// recurrence) while the mean of the rarer outcome is below 60; above it, the normal
-    /// approximation with continuity correction, clamped to 0...n (its error in the
-    /// distribution function is then below 1 %: Berry–Esseen with n·p·(1−p) ≥ 60). That is
-    /// how millions of alike people are drawn in one step.
+    /// approximation with continuity correction, clamped to 0...n (a small error in the
+    /// tails, shrinking as n·p·(1−p) grows; the mean and variance are right). That is how
+    /// millions of alike people are drawn in one step.
     public mutating func binomial(_ n: Int, _ p: Double) -> Int {
         guard n > 0, p > 0 else { return 0 }
         guard p < 1 else { return n }
@@ -72,7 +72,8 @@ struct SortedUniforms {
 
     mutating func next(_ stream: inout RandomStream) -> Double? {
         guard remaining > 0 else { return nil }
-        last = 1 - (1 - last) * Foundation.pow(stream.uniform(), 1 / Double(remaining))
+        // Below 1 always: a quantile at exactly 1 would be infinite.
+        last = min(1 - (1 - last) * Foundation.pow(stream.uniform(), 1 / Double(remaining)), 1.0.nextDown)
         remaining -= 1
         return last
     }

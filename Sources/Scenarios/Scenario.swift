@@ -59,6 +59,11 @@ public struct Scenario: Hashable, Sendable, Codable {
 public enum ScenarioLoader {
     /// Loads the file at `path` with `overrides` (`key.path=value`) applied.
     public static func load(path: String, overrides: [String] = []) throws(ScenarioError) -> Scenario {
+        try load(yaml: text(path), file: path, overrides: overrides)
+    }
+
+    /// The text of the scenario file at `path` (at most ``ScenarioDocument/bytesMax`` bytes of UTF-8).
+    public static func text(_ path: String) throws(ScenarioError) -> String {
         // Read at most one byte past the limit: a device or a huge file must not hang or fill memory.
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "cannot read the file")
@@ -76,13 +81,21 @@ public enum ScenarioLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(file: path, line: nil, column: nil, path: "", message: "the file is not UTF-8 text")
         }
-        return try load(yaml: text, file: path, overrides: overrides)
+        return text
     }
+
+    /// Top-level sections that commands other than `run` read (`slotsim tune` reads `tune`).
+    public static let otherSections: Set<String> = ["tune"]
 
     /// Decodes `yaml` (named `file` in errors) and checks every section.
     public static func load(yaml: String, file: String, overrides: [String] = []) throws(ScenarioError) -> Scenario {
+        try loadDocument(yaml: yaml, file: file, overrides: overrides).scenario
+    }
+
+    /// The scenario and its document (for sections other commands decode, with positions).
+    public static func loadDocument(yaml: String, file: String, overrides: [String] = []) throws(ScenarioError) -> (scenario: Scenario, document: ScenarioDocument) {
         let document = try ScenarioDocument(yaml: yaml, file: file, overrides: overrides)
-        let scenario = try document.decode(Scenario.self)
+        let scenario = try document.decode(Scenario.self, sections: otherSections)
         guard !scenario.name.isEmpty else { throw document.error(at: "name", "expected a name") }
         guard (1...Scenario.replicationsMax).contains(scenario.replications) else {
             throw document.error(at: "replications", "expected 1 to \(Scenario.replicationsMax), found \(scenario.replications)")
@@ -113,6 +126,6 @@ public enum ScenarioLoader {
         guard scenario.clinic != nil || scenario.campaign != nil else {
             throw document.error(at: "", "expected a campaign or a clinic section: there is nothing to simulate")
         }
-        return scenario
+        return (scenario, document)
     }
 }

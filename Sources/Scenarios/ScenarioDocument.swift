@@ -51,7 +51,9 @@ public struct ScenarioDocument: @unchecked Sendable {
 
     /// Decodes the value at `keyPath` (the whole document if empty) as `T`, rejecting keys
     /// that `T` does not know. Errors name file, line, column and key path.
-    public func decode<T: Codable>(_ type: T.Type, at keyPath: String = "") throws(ScenarioError) -> T {
+    /// `sections` are top-level keys that `T` does not decode but other readers of the same
+    /// file do (the `tune` section of ``TuningProblem``-reading commands): they are not unknown.
+    public func decode<T: Codable>(_ type: T.Type, at keyPath: String = "", sections: Set<String> = []) throws(ScenarioError) -> T {
         let parsed = keyPath.isEmpty ? [] : KeyPathComponent.parse(keyPath)
         guard let base = parsed else {
             throw ScenarioError(file: file, line: nil, column: nil, path: keyPath, message: "not a key path (expected e.g. clinic.stages[0])")
@@ -67,8 +69,27 @@ public struct ScenarioDocument: @unchecked Sendable {
         } catch {
             throw self.error(at: keyPath, "\(error)")
         }
-        try rejectUnknownKeys(value, node, base: base)
+        var checked = node
+        if base.isEmpty, !sections.isEmpty, case let .mapping(mapping) = node {
+            checked = .mapping(Node.Mapping(mapping.filter { !sections.contains($0.key.string ?? "") }.map { ($0.key, $0.value) },
+                                            mapping.tag, mapping.style, mapping.mark))
+        }
+        try rejectUnknownKeys(value, checked, base: base)
         return value
+    }
+
+    /// Whether the document has a value at `keyPath`.
+    public func has(_ keyPath: String) -> Bool {
+        KeyPathComponent.parse(keyPath).flatMap { Self.node(root, at: $0) } != nil
+    }
+
+    /// The document (with its overrides applied) as YAML text; comments are not kept.
+    public func yamlText() throws(ScenarioError) -> String {
+        do {
+            return try Yams.serialize(node: root, allowUnicode: true, sortKeys: false)
+        } catch {
+            throw ScenarioError(file: file, line: nil, column: nil, path: "", message: "could not be written as YAML: \(error)")
+        }
     }
 
     /// An error at a key path of this file, with the line and column of the key (or of the

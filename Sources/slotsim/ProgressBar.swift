@@ -15,7 +15,7 @@ final class ProgressBar: Sendable {
         self.label = label
     }
 
-    func update(_ done: Int, _ total: Int) {
+    func update(_ done: Int, _ total: Int, note: String = "") {
         let permille = total > 0 ? done * 1000 / total : 1000
         let draw = drawn.withLock { last -> Bool in
             guard permille > last else { return false }
@@ -27,7 +27,7 @@ final class ProgressBar: Sendable {
         let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : 0
         let width = 30, filled = width * permille / 1000
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r[\(bar)] \(done)/\(total) \(label), \(Int(elapsed)) s, ETA \(Int(eta.rounded())) s "
+        let line = "\r[\(bar)] \(done)/\(total) \(label)\(note.isEmpty ? "" : ", " + note), \(Int(elapsed)) s, ETA \(Int(eta.rounded())) s \u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -13,7 +13,11 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let scenario = try loadOrExit(file, overrides)
-        let sections = [scenario.clinic.map { "clinic (\($0.stages.count) stages)" }, scenario.policy.map { _ in "policy" }]
+        let campaign = scenario.campaign.map { c in
+            "campaign (\(c.days) days, \(c.districts.reduce(0) { $0 + $1.copies }) districts)"
+        }
+        let tune = try loadTuningOrExit(file, overrides, required: false).map { "tune (\($0.problem.parameters.count) parameters, \($0.problem.method.rawValue))" }
+        let sections = [scenario.clinic.map { "clinic (\($0.stages.count) stages)" }, scenario.policy.map { _ in "policy" }, campaign, tune]
         print("\(file): ok: scenario \"\(scenario.name)\", \(scenario.replications) replications, seed \(scenario.seed); "
             + "sections: \(sections.compactMap { $0 }.joined(separator: ", "))")
     }

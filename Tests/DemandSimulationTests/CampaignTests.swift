@@ -91,6 +91,7 @@ import Testing
         var result = CampaignResult(days: 12, districts: ["town"], bands: Self.policy.ageBands.map(\.name), stageNames: [])
         for day in 0..<12 {
             state.deliver(day, &result)
+            if day == 0 { try state.openingSessions(&result) }
             state.register(day, &result)
             state.startDose2Windows(day, &result)
             try state.clinicDay(day, &result)

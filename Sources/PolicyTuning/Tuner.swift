@@ -1,0 +1,240 @@
+import DemandSimulation
+import Foundation
+
+/// One candidate evaluated: its levels, the objective per replication, and the means of
+/// the constrained metrics.
+public struct Evaluation: Hashable, Sendable {
+    public enum Phase: String, Hashable, Sendable { case search, final }
+    public var phase: Phase
+    public var candidate: Candidate
+    public var seed: UInt64
+    /// The objective of every replication (replication r of every candidate shares its seeds).
+    public var objectives: [Double]
+    /// Means of the constrained metrics, in the problem's constraint order.
+    public var constraintMeans: [Double]
+    public var feasible: Bool
+    public var objective: Estimate { Estimate(objectives) }
+}
+
+/// The outcome of a tuning run.
+public struct TuningResult: Sendable {
+    public struct Difference: Hashable, Sendable {
+        public var runnerUp: Candidate
+        /// Chosen minus runner-up, paired by replication (same seeds).
+        public var difference: Estimate
+    }
+
+    public let problem: TuningProblem
+    /// Every evaluation, search then final, in order.
+    public let evaluations: [Evaluation]
+    /// The finalists rerun on fresh seeds, best first.
+    public let finalists: [Evaluation]
+    public var chosen: Evaluation { finalists[0] }
+    /// The chosen candidate against each other finalist.
+    public let differences: [Difference]
+    /// The chosen candidate meets every constraint on the rerun.
+    public var constraintsHold: Bool { chosen.feasible }
+    /// How much the fitted objective moves over each parameter's range (others at the
+    /// chosen levels), from a quadratic response surface over the search's evaluations;
+    /// nil with the reason when it could not be fitted.
+    public let sensitivity: [Double]?
+    public let sensitivityNote: String
+    public let surfaceRSquared: Double?
+
+    /// The chosen candidate's values as `path=value` overrides.
+    public var chosenOverrides: [String] { problem.overrides(chosen.candidate) }
+}
+
+extension TuningProblem {
+    public func overrides(_ candidate: Candidate) -> [String] {
+        parameters.indices.map { "\(parameters[$0].path)=\(parameters[$0].levels[candidate[$0]])" }
+    }
+
+    /// The candidate in [0, 1] per parameter (by the levels' numeric coordinates).
+    func unit(_ candidate: Candidate) -> [Double] {
+        parameters.indices.map { i in
+            let c = parameters[i].coordinates
+            guard let lo = c.min(), let hi = c.max(), hi > lo else { return 0.5 }
+            return (c[candidate[i]] - lo) / (hi - lo)
+        }
+    }
+
+    func objective(_ figures: [String: Double]) -> Double {
+        objective.reduce(0) { $0 + $1.weight * (figures[$1.metric] ?? .nan) }
+    }
+}
+
+/// Runs a tuning problem: a search over candidates (grid, Latin hypercube or Bayesian
+/// optimisation), every candidate on the same seeds (common random numbers), then the
+/// best `finalists` again on fresh seeds; the best of those is chosen, with 95 %
+/// confidence intervals for its objective and for its difference to each runner-up.
+///
+/// The simulation is the caller's: `evaluate(candidate, seed, replications)` returns each
+/// replication's figures (metric name → value).
+public struct Tuner: Sendable {
+    public typealias Evaluate = @Sendable (_ candidate: Candidate, _ seed: UInt64, _ replications: Int) throws(TuningError) -> [[String: Double]]
+    public typealias Progress = @Sendable (_ done: Int, _ planned: Int, _ best: Double?) -> Void
+
+    public let problem: TuningProblem
+    public init(_ problem: TuningProblem) { self.problem = problem }
+
+    /// The search's candidates for grid and Latin hypercube designs (Bayesian optimisation
+    /// chooses as it goes), without duplicates, in a fixed order.
+    public func design() -> [Candidate] {
+        let counts = problem.parameters.map { $0.levels.count }
+        switch problem.method {
+        case .grid: return Designs.grid(counts)
+        case .lhs, .bayes:
+            var stream = RandomStream(seed: problem.designSeed, replication: 0, stream: .init(0x7475_6e65))
+            let n = problem.method == .lhs ? problem.budget : initialBayesCount
+            var seen = Set<Candidate>()
+            return Designs.latinHypercube(counts, n: n, stream: &stream).filter { seen.insert($0).inserted }
+        }
+    }
+
+    var initialBayesCount: Int { min(problem.budget, max(5, 2 * problem.parameters.count + 1)) }
+
+    public func run(seed: UInt64, evaluate: Evaluate, progress: Progress? = nil) throws(TuningError) -> TuningResult {
+        var evaluations: [Evaluation] = []
+        let planned = (problem.method == .grid ? min(problem.gridSize, problem.budget) : problem.budget) + problem.finalists
+        func evaluateOne(_ candidate: Candidate, _ seed: UInt64, _ phase: Evaluation.Phase) throws(TuningError) -> Evaluation {
+            let runs = try evaluate(candidate, seed, problem.replications)
+            let objectives = runs.map { problem.objective($0) }
+            guard objectives.allSatisfy(\.isFinite) else {
+                throw .evaluationFailed(candidate: problem.overrides(candidate).joined(separator: " "), reason: "a metric of the objective was missing or not finite")
+            }
+            let means = problem.constraints.map { c in runs.map { $0[c.metric] ?? .nan }.reduce(0, +) / Double(runs.count) }
+            let feasible = zip(problem.constraints, means).allSatisfy { $0.holds($1) }
+            return Evaluation(phase: phase, candidate: candidate, seed: seed, objectives: objectives, constraintMeans: means, feasible: feasible)
+        }
+        func bestSoFar() -> Double? {
+            evaluations.filter(\.feasible).map { $0.objective.mean }.max()
+        }
+        for candidate in design() {
+            evaluations.append(try evaluateOne(candidate, seed, .search))
+            progress?(evaluations.count, planned, bestSoFar())
+        }
+        if problem.method == .bayes {
+            var stream = RandomStream(seed: problem.designSeed, replication: 1, stream: .init(0x6261_7965))
+            while evaluations.count < problem.budget, let next = try proposeNext(evaluations, &stream) {
+                evaluations.append(try evaluateOne(next, seed, .search))
+                progress?(evaluations.count, planned, bestSoFar())
+            }
+        }
+        // Finalists: the best feasible of the search (or the best overall if none is), rerun on fresh seeds.
+        let ranked = evaluations.sorted { a, b in
+            a.feasible != b.feasible ? a.feasible : a.objective.mean > b.objective.mean
+        }
+        let finalSeed = seed &+ 0x9E37_79B9_7F4A_7C15
+        var finalists: [Evaluation] = []
+        for e in ranked.prefix(problem.finalists) {
+            let again = try evaluateOne(e.candidate, finalSeed, .final)
+            finalists.append(again)
+            evaluations.append(again)
+            progress?(evaluations.count, planned, bestSoFar())
+        }
+        finalists.sort { a, b in a.feasible != b.feasible ? a.feasible : a.objective.mean > b.objective.mean }
+        let chosen = finalists[0]
+        let differences = finalists.dropFirst().map { other in
+            TuningResult.Difference(runnerUp: other.candidate,
+                                    difference: Estimate(zip(chosen.objectives, other.objectives).map { $0 - $1 }))
+        }
+        let search = evaluations.filter { $0.phase == .search }
+        let (sensitivity, note, r2) = responseSurface(search, at: chosen.candidate)
+        return TuningResult(problem: problem, evaluations: evaluations, finalists: finalists, differences: differences,
+                            sensitivity: sensitivity, sensitivityNote: note, surfaceRSquared: r2)
+    }
+
+    /// Bayesian optimisation's next candidate: the unevaluated level combination (from at
+    /// most 2,000 drawn at random) with the largest expected improvement times the
+    /// probability that every constraint holds, each metric modelled by its own Gaussian process.
+    func proposeNext(_ evaluations: [Evaluation], _ stream: inout RandomStream) throws(TuningError) -> Candidate? {
+        let counts = problem.parameters.map { $0.levels.count }
+        let seen = Set(evaluations.map(\.candidate))
+        let total = problem.gridSize
+        guard seen.count < total else { return nil }
+        var pool: [Candidate] = []
+        if total <= 2_000 {
+            pool = Designs.grid(counts).filter { !seen.contains($0) }
+        } else {
+            var drawn = Set<Candidate>()
+            for _ in 0..<4_000 where pool.count < 2_000 {
+                let c = counts.map { Int(stream.next(upperBound: UInt64($0))) }
+                if !seen.contains(c), drawn.insert(c).inserted { pool.append(c) }
+            }
+        }
+        guard !pool.isEmpty else { return nil }
+        let x = evaluations.map { problem.unit($0.candidate) }
+        do {
+            let objectiveModel = try GaussianProcess(inputs: x, outputs: evaluations.map { $0.objective.mean })
+            let constraintModels = try problem.constraints.indices.map { k throws(LinearAlgebraError) in
+                try GaussianProcess(inputs: x, outputs: evaluations.map { $0.constraintMeans[k] })
+            }
+            let best = evaluations.filter(\.feasible).map { $0.objective.mean }.max()
+            var chosen = pool[0], score = -Double.infinity
+            for candidate in pool {
+                let u = problem.unit(candidate)
+                var feasibility = 1.0
+                for (k, c) in problem.constraints.enumerated() {
+                    let (m, s) = constraintModels[k].predict(u)
+                    if let hi = c.max { feasibility *= normalCDF((hi - m) / max(s, 1e-12)) }
+                    if let lo = c.min { feasibility *= normalCDF((m - lo) / max(s, 1e-12)) }
+                }
+                let value: Double
+                if let best {
+                    let (m, s) = objectiveModel.predict(u)
+                    value = expectedImprovement(mean: m, sd: s, best: best) * feasibility
+                } else {
+                    value = feasibility  // nothing feasible yet: look for feasibility first
+                }
+                if value > score { (chosen, score) = (candidate, value) }
+            }
+            return chosen
+        } catch {
+            // The surrogate could not be fitted (e.g. every value equal): fall back to a random unevaluated candidate.
+            return pool[Int(stream.next(upperBound: UInt64(pool.count)))]
+        }
+    }
+
+    /// A quadratic response surface (1, xᵢ, xᵢ², xᵢxⱼ) fitted by least squares (LAPACK `dgels`)
+    /// to the search's objective means; each parameter's effect is the range of the fitted
+    /// objective as it moves over its levels, the others held at `center`.
+    func responseSurface(_ evaluations: [Evaluation], at center: Candidate) -> ([Double]?, String, Double?) {
+        let d = problem.parameters.count
+        let terms = 1 + 2 * d + d * (d - 1) / 2
+        let distinct = Set(evaluations.map(\.candidate)).count
+        guard distinct > terms else {
+            return (nil, "needs more than \(terms) distinct candidates for \(d) parameters, found \(distinct)", nil)
+        }
+        func row(_ x: [Double]) -> [Double] {
+            var r = [1.0] + x + x.map { $0 * $0 }
+            for i in 0..<d { for j in (i + 1)..<max(i + 1, d) { r.append(x[i] * x[j]) } }
+            return r
+        }
+        let xs = evaluations.map { problem.unit($0.candidate) }
+        let y = evaluations.map { $0.objective.mean }
+        var a = Matrix(rows: xs.count, columns: terms)
+        for (i, x) in xs.enumerated() { for (j, v) in row(x).enumerated() { a[i, j] = v } }
+        let beta: [Double]
+        do {
+            beta = try leastSquares(a, y)
+        } catch {
+            return (nil, "could not be fitted: \(error)", nil)
+        }
+        func predict(_ x: [Double]) -> Double { zip(row(x), beta).reduce(0) { $0 + $1.0 * $1.1 } }
+        let mean = y.reduce(0, +) / Double(y.count)
+        let total = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let residual = zip(xs, y).reduce(0) { $0 + (predict($1.0) - $1.1) * (predict($1.0) - $1.1) }
+        let r2 = total > 0 ? 1 - residual / total : 1
+        let base = problem.unit(center)
+        let effects = (0..<d).map { i in
+            let values = (0...20).map { k -> Double in
+                var x = base
+                x[i] = Double(k) / 20
+                return predict(x)
+            }
+            return values.max()! - values.min()!
+        }
+        return (effects, "quadratic response surface over \(evaluations.count) evaluations", r2)
+    }
+}

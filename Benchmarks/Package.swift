@@ -52,6 +52,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "tuning-peer",
+            dependencies: [.product(name: "PolicyTuning", package: rootIdentity)],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "batch-peer",
             dependencies: [.product(name: "SlotAllocation", package: rootIdentity), "BenchmarkInstances"],
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -3,8 +3,8 @@ import Foundation
 
 /// One candidate evaluated: its levels, the objective per replication, and the means of
 /// the constrained metrics.
-public struct Evaluation: Hashable, Sendable {
-    public enum Phase: String, Hashable, Sendable { case search, final }
+public struct Evaluation: Hashable, Sendable, Codable {
+    public enum Phase: String, Hashable, Sendable, Codable { case search, final }
     public var phase: Phase
     public var candidate: Candidate
     public var seed: UInt64
@@ -94,44 +94,83 @@ public struct Tuner: Sendable {
 
     var initialBayesCount: Int { min(problem.budget, max(5, 2 * problem.parameters.count + 1)) }
 
+    /// Search and selection on one machine.
     public func run(seed: UInt64, evaluate: Evaluate, progress: Progress? = nil) throws(TuningError) -> TuningResult {
+        let search = try self.search(seed: seed, evaluate: evaluate, progress: progress)
+        return try finish(search, seed: seed, evaluate: evaluate, progress: progress)
+    }
+
+    var plannedEvaluations: Int {
+        (problem.method == .grid ? min(problem.gridSize, problem.budget) : problem.budget) + problem.finalists
+    }
+
+    func evaluateOne(_ candidate: Candidate, _ seed: UInt64, _ phase: Evaluation.Phase, _ evaluate: Evaluate) throws(TuningError) -> Evaluation {
+        let runs = try evaluate(candidate, seed, problem.replications)
+        let objectives = runs.map { problem.objective($0) }
+        guard objectives.allSatisfy(\.isFinite) else {
+            throw .evaluationFailed(candidate: problem.overrides(candidate).joined(separator: " "), reason: "a metric of the objective was missing or not finite")
+        }
+        let means = problem.constraints.map { c in runs.map { $0[c.metric] ?? .nan }.reduce(0, +) / Double(runs.count) }
+        let feasible = zip(problem.constraints, means).allSatisfy { $0.holds($1) }
+        return Evaluation(phase: phase, candidate: candidate, seed: seed, objectives: objectives, constraintMeans: means, feasible: feasible)
+    }
+
+    /// The search's evaluations; with `shard` (i, n), only the design's candidates numbered
+    /// i, i + n, i + 2n, … (grid and Latin hypercube designs), for ``finish(_:seed:evaluate:progress:)``
+    /// to merge in design order.
+    public func search(seed: UInt64, evaluate: Evaluate, shard: (index: Int, count: Int)? = nil,
+                       progress: Progress? = nil) throws(TuningError) -> [Evaluation] {
+        if shard != nil, problem.method == .bayes {
+            throw .invalid("--shard", "shards split grid and lhs designs; Bayesian optimisation chooses one candidate after another")
+        }
         var evaluations: [Evaluation] = []
-        let planned = (problem.method == .grid ? min(problem.gridSize, problem.budget) : problem.budget) + problem.finalists
-        func evaluateOne(_ candidate: Candidate, _ seed: UInt64, _ phase: Evaluation.Phase) throws(TuningError) -> Evaluation {
-            let runs = try evaluate(candidate, seed, problem.replications)
-            let objectives = runs.map { problem.objective($0) }
-            guard objectives.allSatisfy(\.isFinite) else {
-                throw .evaluationFailed(candidate: problem.overrides(candidate).joined(separator: " "), reason: "a metric of the objective was missing or not finite")
-            }
-            let means = problem.constraints.map { c in runs.map { $0[c.metric] ?? .nan }.reduce(0, +) / Double(runs.count) }
-            let feasible = zip(problem.constraints, means).allSatisfy { $0.holds($1) }
-            return Evaluation(phase: phase, candidate: candidate, seed: seed, objectives: objectives, constraintMeans: means, feasible: feasible)
-        }
-        func bestSoFar() -> Double? {
-            evaluations.filter(\.feasible).map { $0.objective.mean }.max()
-        }
-        for candidate in design() {
-            evaluations.append(try evaluateOne(candidate, seed, .search))
-            progress?(evaluations.count, planned, bestSoFar())
+        let planned = shard == nil ? plannedEvaluations : (design().count + shard!.count - 1 - shard!.index) / shard!.count
+        func best() -> Double? { evaluations.filter(\.feasible).map { $0.objective.mean }.max() }
+        for (n, candidate) in design().enumerated() where shard == nil || n % shard!.count == shard!.index {
+            evaluations.append(try evaluateOne(candidate, seed, .search, evaluate))
+            progress?(evaluations.count, planned, best())
         }
         if problem.method == .bayes {
             var stream = RandomStream(seed: problem.designSeed, replication: 1, stream: .init(0x6261_7965))
             while evaluations.count < problem.budget, let next = try proposeNext(evaluations, &stream) {
-                evaluations.append(try evaluateOne(next, seed, .search))
-                progress?(evaluations.count, planned, bestSoFar())
+                evaluations.append(try evaluateOne(next, seed, .search, evaluate))
+                progress?(evaluations.count, planned, best())
             }
         }
-        // Finalists: the best feasible of the search (or the best overall if none is), rerun on fresh seeds.
+        return evaluations
+    }
+
+    /// Orders shards' evaluations as the single-machine search would have made them.
+    public func merge(_ shards: [[Evaluation]]) throws(TuningError) -> [Evaluation] {
+        let design = self.design()
+        var byCandidate: [Candidate: Evaluation] = [:]
+        for e in shards.joined() where e.phase == .search { byCandidate[e.candidate] = e }
+        var merged: [Evaluation] = []
+        for candidate in design {
+            guard let e = byCandidate[candidate] else {
+                throw .invalid("shards", "candidate \(problem.overrides(candidate).joined(separator: " ")) is in no shard: is a shard missing?")
+            }
+            merged.append(e)
+        }
+        return merged
+    }
+
+    /// Selection: the best `finalists` of the search (feasible first) again on fresh seeds; the
+    /// best of them is chosen, with paired differences to the others.
+    public func finish(_ search: [Evaluation], seed: UInt64, evaluate: Evaluate, progress: Progress? = nil) throws(TuningError) -> TuningResult {
+        guard !search.isEmpty else { throw .invalid("tune", "no candidate was evaluated") }
+        var evaluations = search
+        let planned = plannedEvaluations
         let ranked = evaluations.sorted { a, b in
             a.feasible != b.feasible ? a.feasible : a.objective.mean > b.objective.mean
         }
         let finalSeed = seed &+ 0x9E37_79B9_7F4A_7C15
         var finalists: [Evaluation] = []
         for e in ranked.prefix(problem.finalists) {
-            let again = try evaluateOne(e.candidate, finalSeed, .final)
+            let again = try evaluateOne(e.candidate, finalSeed, .final, evaluate)
             finalists.append(again)
             evaluations.append(again)
-            progress?(evaluations.count, planned, bestSoFar())
+            progress?(evaluations.count, planned, finalists.filter(\.feasible).map { $0.objective.mean }.max())
         }
         finalists.sort { a, b in a.feasible != b.feasible ? a.feasible : a.objective.mean > b.objective.mean }
         let chosen = finalists[0]
@@ -139,7 +178,6 @@ public struct Tuner: Sendable {
             TuningResult.Difference(runnerUp: other.candidate,
                                     difference: Estimate(zip(chosen.objectives, other.objectives).map { $0 - $1 }))
         }
-        let search = evaluations.filter { $0.phase == .search }
         let (sensitivity, note, r2) = responseSurface(search, at: chosen.candidate)
         return TuningResult(problem: problem, evaluations: evaluations, finalists: finalists, differences: differences,
                             sensitivity: sensitivity, sensitivityNote: note, surfaceRSquared: r2)
@@ -196,18 +234,21 @@ public struct Tuner: Sendable {
         }
     }
 
-    /// A quadratic response surface (1, xᵢ, xᵢ², xᵢxⱼ) fitted by least squares (LAPACK `dgels`)
-    /// to the search's objective means; each parameter's effect is the range of the fitted
-    /// objective as it moves over its levels, the others held at `center`.
+    /// A quadratic response surface (1, xᵢ, xᵢ² for parameters of three or more levels, xᵢxⱼ)
+    /// fitted by least squares (LAPACK `dgels`) to the search's objective means; each
+    /// parameter's effect is the range of the fitted objective as it moves over its levels,
+    /// the others held at `center`.
     func responseSurface(_ evaluations: [Evaluation], at center: Candidate) -> ([Double]?, String, Double?) {
         let d = problem.parameters.count
-        let terms = 1 + 2 * d + d * (d - 1) / 2
+        let curved = problem.parameters.map { $0.levels.count >= 3 }
+        let terms = 1 + d + curved.filter { $0 }.count + d * (d - 1) / 2
         let distinct = Set(evaluations.map(\.candidate)).count
         guard distinct > terms else {
             return (nil, "needs more than \(terms) distinct candidates for \(d) parameters, found \(distinct)", nil)
         }
         func row(_ x: [Double]) -> [Double] {
-            var r = [1.0] + x + x.map { $0 * $0 }
+            var r = [1.0] + x
+            for i in 0..<d where curved[i] { r.append(x[i] * x[i]) }
             for i in 0..<d { for j in (i + 1)..<max(i + 1, d) { r.append(x[i] * x[j]) } }
             return r
         }
@@ -215,6 +256,8 @@ public struct Tuner: Sendable {
         let y = evaluations.map { $0.objective.mean }
         var a = Matrix(rows: xs.count, columns: terms)
         for (i, x) in xs.enumerated() { for (j, v) in row(x).enumerated() { a[i, j] = v } }
+        // (Distinct candidates can still leave the columns dependent, e.g. a Latin hypercube on a
+        // line; least squares then refuses and the reason is reported.)
         let beta: [Double]
         do {
             beta = try leastSquares(a, y)

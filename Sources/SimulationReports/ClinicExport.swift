@@ -34,6 +34,9 @@ public struct ClinicExport: Sendable {
             createdUTC = ISO8601DateFormatter().string(from: created)
         }
 
+        /// FNV-1a (64-bit) in hex, as ``scenarioHash`` gives it.
+        public static func hash(_ data: Data) -> String { fnv1a(data) }
+
         static func fnv1a(_ data: Data) -> String {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in data {

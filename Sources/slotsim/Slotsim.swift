@@ -6,7 +6,7 @@ struct Slotsim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotsim",
         abstract: "Simulate and tune vaccination slot allocation policies.",
-        subcommands: [Validate.self, Run.self, Tune.self])
+        subcommands: [Validate.self, Run.self, Tune.self, Merge.self])
 }
 
 /// The version written into every export's manifest.

@@ -40,8 +40,22 @@ struct Tune: ParsableCommand {
     @Option(help: "Write evaluations.csv, tuned.yaml and manifest.json to this new (or empty) directory.")
     var out: String?
 
+    @Option(help: "Evaluate only slice i of n of a grid or lhs design (i/n, from 0) and write DIR/shard.json for slotsim merge; needs --out.")
+    var shard: String?
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256.") }
+        if shard != nil {
+            guard parsedShard != nil else { throw ValidationError("--shard must be i/n with 0 <= i < n <= 10000, e.g. 0/4.") }
+            guard out != nil else { throw ValidationError("--shard needs --out DIR for its shard.json.") }
+        }
+    }
+
+    var parsedShard: (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), (1...10_000).contains(n), (0..<n).contains(i) else { return nil }
+        return (i, n)
     }
 
     func run() throws {
@@ -76,52 +90,36 @@ struct Tune: ParsableCommand {
             }
         }
         let seed = self.seed ?? scenario.seed
-        let (file, userOverrides, threads, problemToRun) = (self.file, overrides, self.threads, problem)
-        let evaluate: Tuner.Evaluate = { candidate, seed, replications throws(TuningError) in
-            let sets = problemToRun.overrides(candidate)
-            do {
-                let candidateScenario = try ScenarioLoader.load(yaml: text, file: file, overrides: userOverrides + sets)
-                guard let campaign = candidateScenario.campaign else { throw TuningError.invalid("campaign", "missing") }
-                let simulation = try CampaignSimulation(campaign: campaign, policy: candidateScenario.effectivePolicy)
-                let results = try simulation.run(seed: seed, replications: replications, threads: threads)
-                return results.map { result in
-                    Dictionary(result.figures.compactMap { name, value in value.map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
-                }
-            } catch let error as TuningError {
-                throw error
-            } catch {
-                throw TuningError.evaluationFailed(candidate: sets.joined(separator: " "), reason: "\(error)")
-            }
-        }
+        let session = TuningSession(file: file, text: text, overrides: overrides, problem: problem, seed: seed, threads: threads)
         let bar = ProgressBar(label: "evaluations")
         var progress: Tuner.Progress? = nil
         if let bar { progress = { done, planned, best in bar.update(done, planned, note: best.map { "best \(Tune.number($0))" } ?? "") } }
+        if let (index, count) = parsedShard {
+            let evaluations: [Evaluation]
+            do {
+                evaluations = try Tuner(problem).search(seed: seed, evaluate: session.evaluate, shard: (index, count), progress: progress)
+            } catch {
+                bar?.finish()
+                printError("\(file): \(error)")
+                throw ExitCode(2)
+            }
+            bar?.finish()
+            let shardFile = ShardFile(scenarioFile: file, scenarioHash: ClinicExport.Manifest.hash(Data(text.utf8)), overrides: overrides,
+                                      problem: problem, seed: seed, shard: index, shards: count, evaluations: evaluations)
+            try shardFile.write(to: URL(fileURLWithPath: out!))
+            print("shard \(index)/\(count): \(evaluations.count) candidates evaluated; written to \(out!)/shard.json (combine with slotsim merge)")
+            return
+        }
         let result: TuningResult
         do {
-            result = try Tuner(problem).run(seed: seed, evaluate: evaluate, progress: progress)
+            result = try Tuner(problem).run(seed: seed, evaluate: session.evaluate, progress: progress)
         } catch {
             bar?.finish()
             printError("\(file): \(error)")
             throw ExitCode(2)
         }
         bar?.finish()
-        print(Tune.table(result, scenario: scenario.name, seed: seed))
-        if let out {
-            let directory = URL(fileURLWithPath: out)
-            do {
-                let tuned = try ScenarioLoader.loadDocument(yaml: text, file: file, overrides: userOverrides + result.chosenOverrides).document.yamlText()
-                let header = "# \(scenario.name), tuned by: \(CommandLine.arguments.joined(separator: " "))\n# chosen: \(result.chosenOverrides.joined(separator: " "))\n"
-                let manifest = ClinicExport.Manifest(scenario: scenario.name, scenarioFile: file, scenarioBytes: Data(text.utf8), seed: seed,
-                                                     replications: problem.replications, slotsimVersion: slotsimVersion, commandLine: CommandLine.arguments)
-                try TuningExport(result: result, tunedYAML: header + tuned, manifest: manifest).write(to: directory)
-            } catch let error as ExportError {
-                printError(error.description)
-                throw ExitCode(1)
-            } catch {
-                printError("\(file): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        try session.report(result, scenarioName: scenario.name, out: out)
     }
 
     static func number(_ x: Double) -> String { String(format: abs(x) >= 100 ? "%.1f" : "%.4g", x) }
@@ -131,7 +129,11 @@ struct Tune: ParsableCommand {
         var lines = ["scenario \"\(scenario)\" (seed \(seed)): tuned by \(p.method.rawValue) search, \(result.evaluations.filter { $0.phase == .search }.count) candidates × \(p.replications) replications, \(result.finalists.count) finalists rerun on fresh seeds", ""]
         lines.append("chosen:")
         for (i, parameter) in p.parameters.enumerated() { lines.append("  \(parameter.path) = \(parameter.levels[result.chosen.candidate[i]])") }
-        let objective = p.objective.map { "\($0.weight == 1 ? "" : number($0.weight) + " × ")\($0.metric)" }.joined(separator: " + ")
+        let objective = p.objective.enumerated().map { k, term in
+            let sign = term.weight < 0 ? (k == 0 ? "−" : " − ") : (k == 0 ? "" : " + ")
+            let size = abs(term.weight) == 1 ? "" : number(abs(term.weight)) + " × "
+            return sign + size + term.metric
+        }.joined()
         lines.append("objective (\(objective)): \(result.chosen.objective)")
         for (k, c) in p.constraints.enumerated() {
             let bound = [c.min.map { "≥ \(number($0))" }, c.max.map { "≤ \(number($0))" }].compactMap { $0 }.joined(separator: ", ")
@@ -172,5 +174,162 @@ func loadTuningOrExit(_ file: String, _ overrides: [String], required: Bool) thr
     } catch let error as ScenarioError {
         printError(error.description)
         throw ExitCode(1)
+    }
+}
+
+/// What `tune` and `merge` share: how a candidate is simulated, and how a result is reported.
+struct TuningSession: Sendable {
+    let file: String
+    let text: String
+    let overrides: [String]
+    let problem: TuningProblem
+    let seed: UInt64
+    let threads: Int
+
+    /// The scenario with the candidate's values set, its campaign simulated on `seed`.
+    var evaluate: Tuner.Evaluate {
+        let (file, text, overrides, problem, threads) = (file, text, overrides, problem, threads)
+        return { candidate, seed, replications throws(TuningError) in
+            let sets = problem.overrides(candidate)
+            do {
+                let scenario = try ScenarioLoader.load(yaml: text, file: file, overrides: overrides + sets)
+                guard let campaign = scenario.campaign else { throw TuningError.invalid("campaign", "missing") }
+                let simulation = try CampaignSimulation(campaign: campaign, policy: scenario.effectivePolicy)
+                let results = try simulation.run(seed: seed, replications: replications, threads: threads)
+                return results.map { result in
+                    Dictionary(result.figures.compactMap { name, value in value.map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
+                }
+            } catch let error as TuningError {
+                throw error
+            } catch {
+                throw TuningError.evaluationFailed(candidate: sets.joined(separator: " "), reason: "\(error)")
+            }
+        }
+    }
+
+    /// Prints the table and, with `out`, writes evaluations.csv, tuned.yaml and manifest.json.
+    func report(_ result: TuningResult, scenarioName: String, out: String?) throws {
+        print(Tune.table(result, scenario: scenarioName, seed: seed))
+        guard let out else { return }
+        do {
+            let tuned = try ScenarioLoader.loadDocument(yaml: text, file: file, overrides: overrides + result.chosenOverrides).document.yamlText()
+            let header = "# \(scenarioName), tuned: \(result.chosenOverrides.joined(separator: " "))\n"
+                + "# objective \(result.chosen.objective) over \(result.problem.replications) replications on fresh seeds (see evaluations.csv)\n"
+            let manifest = ClinicExport.Manifest(scenario: scenarioName, scenarioFile: file, scenarioBytes: Data(text.utf8), seed: seed,
+                                                 replications: problem.replications, slotsimVersion: slotsimVersion, commandLine: CommandLine.arguments)
+            try TuningExport(result: result, tunedYAML: header + tuned, manifest: manifest).write(to: URL(fileURLWithPath: out))
+        } catch let error as ExportError {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch {
+            printError("\(file): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// One shard's search, as `tune --shard i/n` writes it and `merge` reads it.
+struct ShardFile: Codable {
+    var format = "slotsim-tune-shard/1"
+    var scenarioFile: String
+    var scenarioHash: String
+    var overrides: [String]
+    var problem: TuningProblem
+    var seed: UInt64
+    var shard: Int
+    var shards: Int
+    var evaluations: [Evaluation]
+
+    func write(to directory: URL) throws {
+        do {
+            try ClinicExport.checkWritable(directory)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(self).write(to: directory.appendingPathComponent("shard.json"), options: .withoutOverwriting)
+        } catch let error as ExportError {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch {
+            printError("cannot write \(directory.path)/shard.json: \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Combine the shards of slotsim tune --shard i/n and finish the tuning: the result is the single-machine run's.")
+
+    @Argument(help: "The shard directories (each with a shard.json).")
+    var directories: [String]
+
+    @Option(help: "Write evaluations.csv, tuned.yaml and manifest.json to this new (or empty) directory.")
+    var out: String?
+
+    @Option(help: "Threads per simulation of the final stage; results do not depend on it.")
+    var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 256)
+
+    func run() throws {
+        var shards: [ShardFile] = []
+        for directory in directories {
+            let path = URL(fileURLWithPath: directory).appendingPathComponent("shard.json").path
+            guard let data = FileManager.default.contents(atPath: path) else {
+                printError("\(path): cannot read the file (is \(directory) a directory written by slotsim tune --shard?)")
+                throw ExitCode(1)
+            }
+            do {
+                shards.append(try JSONDecoder().decode(ShardFile.self, from: data))
+            } catch {
+                printError("\(path): not a shard file of this slotsim version: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        guard let first = shards.first else {
+            printError("give the shard directories to merge")
+            throw ExitCode(1)
+        }
+        for (k, s) in shards.enumerated() {
+            guard s.format == first.format, s.scenarioHash == first.scenarioHash, s.problem == first.problem, s.seed == first.seed,
+                  s.overrides == first.overrides, s.shards == first.shards else {
+                printError("\(directories[k]): this shard comes from a different tuning run than \(directories[0]) (scenario, tune section, seed, --set or shard count differ)")
+                throw ExitCode(1)
+            }
+        }
+        let indices = shards.map(\.shard).sorted()
+        guard indices == Array(0..<first.shards) else {
+            let missing = Set(0..<first.shards).subtracting(indices).sorted()
+            printError("expected each of the \(first.shards) shards once; " + (missing.isEmpty ? "a shard is given twice" : "missing: \(missing.map(String.init).joined(separator: ", "))"))
+            throw ExitCode(1)
+        }
+        let text: String
+        do {
+            text = try ScenarioLoader.text(first.scenarioFile)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        guard ClinicExport.Manifest.hash(Data(text.utf8)) == first.scenarioHash else {
+            printError("\(first.scenarioFile): the file changed since the shards ran; the final stage must simulate the same scenario")
+            throw ExitCode(1)
+        }
+        let scenario = try loadOrExit(first.scenarioFile, first.overrides)
+        if let out {
+            do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+        }
+        let session = TuningSession(file: first.scenarioFile, text: text, overrides: first.overrides, problem: first.problem,
+                                    seed: first.seed, threads: threads)
+        let tuner = Tuner(first.problem)
+        let result: TuningResult
+        do {
+            result = try tuner.finish(try tuner.merge(shards.map(\.evaluations)), seed: first.seed, evaluate: session.evaluate)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        try session.report(result, scenarioName: scenario.name, out: out)
     }
 }

@@ -78,4 +78,51 @@ import Testing
         let header = String(decoding: csv[0].prefix(80), as: UTF8.self)
         #expect(header.hasPrefix("replication,day,district,age_band,access,channel,metric,value\n"))
     }
+
+    /// `tune` chooses with confidence intervals and writes its outputs; `--shard` + `merge`
+    /// give exactly the single-machine result.
+    @Test func tuneAndShardedTuneAgree() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-tune-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let quickstart = try String(contentsOf: Self.root.appendingPathComponent("scenarios/quickstart.yaml"), encoding: .utf8)
+        let scenario = base.appendingPathComponent("tune.yaml")
+        try (quickstart.replacingOccurrences(of: "days: 14", with: "days: 5") + """
+            tune:
+              parameters:
+                - {path: "policy.categories[0].share", values: ["0.1", "0.3", "0.5"]}
+                - {path: campaign.walkIns.returnProbability, min: 0.2, max: 0.8, step: 0.6}
+              objective:
+                - {metric: vaccinations_dose1, weight: 1}
+                - {metric: doses_wasted, weight: -5}
+              constraints:
+                - {metric: wastage_percent, max: 20}
+              method: grid
+              budget: 6
+              replications: 2
+              finalists: 2
+
+            """).write(to: scenario, atomically: true, encoding: .utf8)
+        let single = try Self.slotsim(["tune", scenario.path, "--threads", "2", "--out", base.appendingPathComponent("single").path])
+        #expect(single.status == 0, "\(single.err)")
+        #expect(single.out.contains("chosen:") && single.out.contains(" ± ") && single.out.contains("chosen minus each runner-up"))
+        for i in 0..<2 {
+            let shard = try Self.slotsim(["tune", scenario.path, "--threads", "1", "--shard", "\(i)/2", "--out", base.appendingPathComponent("s\(i)").path])
+            #expect(shard.status == 0, "\(shard.err)")
+        }
+        let merged = try Self.slotsim(["merge", base.appendingPathComponent("s0").path, base.appendingPathComponent("s1").path,
+                                       "--out", base.appendingPathComponent("merged").path])
+        #expect(merged.status == 0, "\(merged.err)")
+        #expect(merged.out == single.out)
+        for file in ["evaluations.csv", "tuned.yaml"] {
+            let a = try Data(contentsOf: base.appendingPathComponent("single/\(file)"))
+            let b = try Data(contentsOf: base.appendingPathComponent("merged/\(file)"))
+            #expect(a == b && !a.isEmpty, "\(file) differs between the single run and the merged shards")
+        }
+        // The tuned scenario runs as it is.
+        let tuned = try Self.slotsim(["validate", base.appendingPathComponent("single/tuned.yaml").path])
+        #expect(tuned.status == 0, "\(tuned.err)")
+        let missing = try Self.slotsim(["merge", base.appendingPathComponent("s0").path])
+        #expect(missing.status == 1 && missing.err.contains("missing: 1"), "\(missing.err)")
+    }
 }

@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationReportsTests",
-            dependencies: ["SimulationReports"],
+            dependencies: ["SimulationReports", "DemandSimulation", "PolicyTuning", "SlotAllocation"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

@@ -31,6 +31,9 @@ struct Run: ParsableCommand {
     @Option(help: "Write the results for analysis to this new (or empty) directory: CSV, summary and manifest.")
     var out: String?
 
+    @Option(help: "Write a self-contained HTML report with charts (campaign scenarios) to this file.")
+    var report: String?
+
     func validate() throws {
         if let replications, !(1...Scenario.replicationsMax).contains(replications) {
             throw ValidationError("--replications must be between 1 and \(Scenario.replicationsMax).")
@@ -40,6 +43,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let scenario = try loadOrExit(file, overrides)
+        if report != nil, scenario.campaign == nil {
+            printError("\(file): --report draws a campaign's charts; this scenario has no campaign section")
+            throw ExitCode(1)
+        }
         if let out {
             do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
                 printError(error.description)
@@ -90,6 +97,7 @@ struct Run: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if let report { try writeReport(HTMLReport.campaign(results, scenario: scenario.name, manifest: manifest), to: report) }
         switch format {
         case .table:
             print("scenario \"\(scenario.name)\" (seed \(seed)): campaign\n")
@@ -135,6 +143,16 @@ struct Run: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Writes an HTML report, or prints why not and exits with status 1.
+func writeReport(_ html: String, to path: String) throws {
+    do {
+        try Data(html.utf8).write(to: URL(fileURLWithPath: path))
+    } catch {
+        printError("cannot write the report to \(path): \(error.localizedDescription)")
+        throw ExitCode(1)
     }
 }
 

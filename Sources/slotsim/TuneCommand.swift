@@ -40,6 +40,9 @@ struct Tune: ParsableCommand {
     @Option(help: "Write evaluations.csv, tuned.yaml and manifest.json to this new (or empty) directory.")
     var out: String?
 
+    @Option(help: "Write a self-contained HTML report (objective over each parameter, finalists, CIs) to this file.")
+    var report: String?
+
     @Option(help: "Evaluate only slice i of n of a grid or lhs design (i/n, from 0) and write DIR/shard.json for slotsim merge; needs --out.")
     var shard: String?
 
@@ -120,6 +123,7 @@ struct Tune: ParsableCommand {
         }
         bar?.finish()
         try session.report(result, scenarioName: scenario.name, out: out)
+        if let report { try writeReport(HTMLReport.tuning(result, scenario: scenario.name), to: report) }
     }
 
     static func number(_ x: Double) -> String { String(format: abs(x) >= 100 ? "%.1f" : "%.4g", x) }
@@ -270,6 +274,9 @@ struct Merge: ParsableCommand {
     @Option(help: "Threads per simulation of the final stage; results do not depend on it.")
     var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 256)
 
+    @Option(help: "Write a self-contained HTML report to this file.")
+    var report: String?
+
     func run() throws {
         var shards: [ShardFile] = []
         for directory in directories {
@@ -331,5 +338,6 @@ struct Merge: ParsableCommand {
             throw ExitCode(2)
         }
         try session.report(result, scenarioName: scenario.name, out: out)
+        if let report { try writeReport(HTMLReport.tuning(result, scenario: scenario.name), to: report) }
     }
 }

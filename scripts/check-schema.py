@@ -108,6 +108,10 @@ def describe(error):
         return "expected at least one value above 0"
     if error.validator == "not" and "required" in error.validator_value:
         return f"give {' or '.join(error.validator_value['required'])}, not both"
+    if error.validator == "anyOf" and error.schema.get("description"):
+        wanted = error.schema["description"].rstrip(".")
+        found = "" if isinstance(error.instance, (dict, list)) else f"; found {error.instance!r}"
+        return f"expected {wanted[0].lower()}{wanted[1:]}{found}"
     return error.message
 
 

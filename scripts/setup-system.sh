@@ -2,7 +2,8 @@
 # Checks the system packages slotsim needs and installs the missing ones with apt-get
 # when run as root; otherwise prints the exact command to run and stops.
 # The list: libopenblas-dev (linear algebra for policy tuning), pkg-config (finds it), and
-# python3 with venv for `make test`'s checks of the scenario schema and of CSV exports in pandas.
+# python3 with venv for `make test`'s checks of the scenario schema and of CSV exports in pandas;
+# with the argument `test`, also chromium (renders an HTML report headless in `make test`).
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install Swift 6.1 or later first." >&2; exit 1; }
@@ -12,6 +13,9 @@ dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+if [ "${1:-}" = test ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -235,8 +235,10 @@ extension DistrictSimulation.State {
         let day = now / 86_400
         let registered = takeWaiting(c, .behaviour)
         let id = try person(c, .behaviour)
+        var asked = false  // whether any session within reach was tried
         for s in preferences(c, days: bookable, vaccine: nil, dose2: false, limit: .max) {
             if (full1[Int(s)] >> UInt64(info.band)) & 1 == 1 { continue }
+            asked = true
             let slot = randomSlot(s)
             switch engine.book(id, session: SessionIndex(rawValue: s), slot: slot, dose: .one, now: now) {
             case .success(let appointment):
@@ -256,6 +258,7 @@ extension DistrictSimulation.State {
         waitingTotal[c] += 1
         spare[c].append(id)
         let tries = Int64(1 + model.campaign.booking.retriesPerDay)
+        if !asked { result.addRefusal("nothing_within_reach", tries) }
         countAttempts(day, c, tries, failed: tries, &result)
     }
 

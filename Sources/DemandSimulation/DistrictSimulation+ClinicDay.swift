@@ -69,7 +69,7 @@ extension DistrictSimulation.State {
             }
         }
         // Walk-ins, generated lazily: one pending arrival per (centre, cohort) source.
-        var sources = walkInSources(day)
+        var sources = walkInSources(day, &result)
         for k in sources.indices {
             if let u = sources[k].uniforms.next(&arrivals) {
                 agenda.schedule(.walkIn(source: Int32(k)), at: midnight + profiles[centers[sources[k].center].group].second(u))
@@ -122,19 +122,24 @@ extension DistrictSimulation.State {
     /// without a dose or an appointment, plus some turned away yesterday), spread evenly over
     /// the centres of their area with a session for their ages; and the people due for dose 2
     /// who walk in, each to a centre with their dose-1 vaccine.
-    mutating func walkInSources(_ day: Int) -> [WalkInSource] {
+    mutating func walkInSources(_ day: Int, _ walkInResult: inout CampaignResult) -> [WalkInSource] {
         let w = model.campaign.walkIns
         var sources: [WalkInSource] = []
         for c in cohorts.indices {
             let info = cohorts[c]
             let targets = centersToday(day, for: info)
             var byCenter: [Int: (count: Int, dose2: [Dose2Person])] = [:]
-            if walkInDay[info.band] <= day, !targets.isEmpty {
+            if walkInDay[info.band] <= day {
                 let pool = neverRegistering[c] + notYetRegistered[c] + waitingTotal[c] + gaveUp[c]
                 var count = arrivals.binomial(pool, w.dailyProbability[info.access])
                 count = min(pool, count + arrivals.binomial(min(turnedAwayYesterday[c], pool), w.returnProbability))
-                for (k, n) in arrivals.multinomial(count, [Double](repeating: 1, count: targets.count)).enumerated() where n > 0 {
-                    byCenter[targets[k], default: (0, [])].count += n
+                if targets.isEmpty {
+                    // No centre holds a session for them today: they find it closed.
+                    turnAway(day, c, Int64(count), code: "no_session_today", &walkInResult)
+                } else {
+                    for (k, n) in arrivals.multinomial(count, [Double](repeating: 1, count: targets.count)).enumerated() where n > 0 {
+                        byCenter[targets[k], default: (0, [])].count += n
+                    }
                 }
             }
             if walkInDay[info.band] <= day, !dose2Waiting[c].isEmpty {

@@ -107,7 +107,7 @@ struct Tune: ParsableCommand {
                 throw ExitCode(2)
             }
             bar?.finish()
-            let shardFile = ShardFile(scenarioFile: file, scenarioHash: ClinicExport.Manifest.hash(Data(text.utf8)), overrides: overrides,
+            let shardFile = ShardFile(scenarioFile: file, scenarioHash: ClinicExport.Manifest.hash(Data(text.utf8)), scenarioText: text, overrides: overrides,
                                       problem: problem, seed: seed, shard: index, shards: count, evaluations: evaluations)
             try shardFile.write(to: URL(fileURLWithPath: out!))
             print("shard \(index)/\(count): \(evaluations.count) candidates evaluated; written to \(out!)/shard.json (combine with slotsim merge)")
@@ -232,11 +232,13 @@ struct TuningSession: Sendable {
     }
 }
 
-/// One shard's search, as `tune --shard i/n` writes it and `merge` reads it.
+/// One shard's search, as `tune --shard i/n` writes it and `merge` reads it. It carries the
+/// scenario's text, so `merge` simulates the same scenario wherever it runs.
 struct ShardFile: Codable {
     var format = "slotsim-tune-shard/1"
     var scenarioFile: String
     var scenarioHash: String
+    var scenarioText: String
     var overrides: [String]
     var problem: TuningProblem
     var seed: UInt64
@@ -309,18 +311,18 @@ struct Merge: ParsableCommand {
             printError("expected each of the \(first.shards) shards once; " + (missing.isEmpty ? "a shard is given twice" : "missing: \(missing.map(String.init).joined(separator: ", "))"))
             throw ExitCode(1)
         }
-        let text: String
-        do {
-            text = try ScenarioLoader.text(first.scenarioFile)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        let text = first.scenarioText
         guard ClinicExport.Manifest.hash(Data(text.utf8)) == first.scenarioHash else {
-            printError("\(first.scenarioFile): the file changed since the shards ran; the final stage must simulate the same scenario")
+            printError("\(directories[0])/shard.json: the scenario text does not match its hash; the shard file was changed")
             throw ExitCode(1)
         }
-        let scenario = try loadOrExit(first.scenarioFile, first.overrides)
+        let scenario: Scenario
+        do {
+            scenario = try ScenarioLoader.load(yaml: text, file: first.scenarioFile, overrides: first.overrides)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
         if let out {
             do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
                 printError(error.description)

@@ -14,11 +14,14 @@ let package = Package(
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "SimulationReports", targets: ["SimulationReports"]),
         .library(name: "PolicyTuning", targets: ["PolicyTuning"]),
+        .library(name: "BookingService", targets: ["BookingService"]),
         .executable(name: "slotsim", targets: ["slotsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -46,14 +49,25 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
+            name: "BookingService",
+            dependencies: ["SlotAllocation", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(
             name: "SimulationReports",
             dependencies: ["DemandSimulation", "PolicyTuning"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "slotsim",
-            dependencies: ["Scenarios", "DemandSimulation", "SimulationReports", "PolicyTuning",
+            dependencies: ["Scenarios", "DemandSimulation", "SimulationReports", "PolicyTuning", "BookingService",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "BookingServiceTests",
+            dependencies: ["BookingService", "SlotAllocation", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

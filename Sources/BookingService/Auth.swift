@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+
+/// Delivers one-time passwords. The server never logs them; a real deployment sends SMS.
+public protocol OTPSender: Sendable {
+    func send(otp: String, mobile: String, transaction: String)
+}
+
+/// For tests and local runs: appends `{"txnId": …, "otp": …}` lines to a file (no mobile number).
+public final class OutboxOTPSender: OTPSender {
+    let path: String
+    let lock = Mutex(())
+    public init(path: String) { self.path = path }
+    public func send(otp: String, mobile: String, transaction: String) {
+        lock.withLock { _ in
+            let line = Data("{\"txnId\":\"\(transaction)\",\"otp\":\"\(otp)\"}\n".utf8)
+            if let handle = FileHandle(forWritingAtPath: path) {
+                handle.seekToEndOfFile()
+                handle.write(line)
+                try? handle.close()
+            } else {
+                FileManager.default.createFile(atPath: path, contents: line, attributes: [.posixPermissions: 0o600])
+            }
+        }
+    }
+}
+
+/// OTP transactions and bearer tokens, in memory (a restart logs everybody out; bookings stay).
+final class Sessions: Sendable {
+    struct Transaction: Sendable {
+        var account: String
+        var otpHash: String
+        var expires: Date
+        var attempts: Int
+    }
+    struct Token: Sendable {
+        var account: String
+        var expires: Date
+    }
+    static let otpLifetime: TimeInterval = 180
+    static let otpAttemptsMax = 3
+    let tokenLifetime: TimeInterval
+    private let state = Mutex((transactions: [String: Transaction](), tokens: [String: Token]()))
+
+    init(tokenLifetime: TimeInterval) { self.tokenLifetime = tokenLifetime }
+
+    /// A new transaction for `account` (the mobile's lookup key); returns its id and the code.
+    func begin(account: String) -> (transaction: String, otp: String) {
+        let otp = String(format: "%06d", Int.random(in: 0..<1_000_000))
+        let transaction = UUID().uuidString.lowercased()
+        state.withLock { s in
+            let now = Date()
+            if s.transactions.count > 100_000 { s.transactions = s.transactions.filter { $0.value.expires > now } }
+            s.transactions[transaction] = Transaction(account: account, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
+        }
+        return (transaction, otp)
+    }
+
+    /// Checks the SHA-256 (hex) of the code; returns a bearer token.
+    func confirm(transaction: String, otpHash: String) -> Result<String, APIError> {
+        state.withLock { s in
+            let now = Date()
+            guard var t = s.transactions[transaction], t.expires > now else {
+                return .failure(APIError(401, "USRAUT0003", "unknown or expired txnId"))
+            }
+            guard t.otpHash == otpHash.lowercased() else {
+                t.attempts += 1
+                s.transactions[transaction] = t.attempts >= Self.otpAttemptsMax ? nil : t
+                return .failure(APIError(401, "USRAUT0004", "invalid OTP"))
+            }
+            s.transactions[transaction] = nil
+            if s.tokens.count > 1_000_000 { s.tokens = s.tokens.filter { $0.value.expires > now } }
+            let token = Vault.randomHex(bytes: 32)
+            s.tokens[token] = Token(account: t.account, expires: now + tokenLifetime)
+            return .success(token)
+        }
+    }
+
+    /// The account of a bearer token, if it is valid.
+    func account(bearer: String) -> String? {
+        state.withLock { s in
+            guard let t = s.tokens[bearer], t.expires > Date() else { return nil }
+            return t.account
+        }
+    }
+}
+
+/// Fixed-window request counting per key (client address): at most `limit` per `window` seconds.
+final class RateLimiter: Sendable {
+    let limit: Int
+    let window: TimeInterval
+    private let counts = Mutex([String: (start: Date, count: Int)]())
+
+    init(limit: Int, window: TimeInterval) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Whether one more request from `key` is allowed now; if not, seconds until it is.
+    func allow(_ key: String) -> (allowed: Bool, retryAfter: Int) {
+        counts.withLock { c in
+            let now = Date()
+            if c.count > 100_000 { c = c.filter { now.timeIntervalSince($0.value.start) < window } }
+            var entry = c[key] ?? (now, 0)
+            if now.timeIntervalSince(entry.start) >= window { entry = (now, 0) }
+            entry.count += 1
+            c[key] = entry
+            return entry.count <= limit ? (true, 0) : (false, Int((window - now.timeIntervalSince(entry.start)).rounded(.up)))
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import SlotAllocation
+
+/// How `slotsim serve` runs the server.
+public struct ServiceConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory: String
+    /// At least 32 bytes: seals personal data and keys mobile lookups.
+    public var dataKey: Data
+    /// Day 0 of the topology (its midnight in India, UTC+05:30).
+    public var startDate: Date
+    /// Public endpoints: at most `rateLimit` calls per `rateWindowSeconds` from one address.
+    public var rateLimit = 100
+    public var rateWindowSeconds: TimeInterval = 300
+    public var tokenLifetimeSeconds: TimeInterval = 900
+    /// Public availability may be cached this long (said in `Cache-Control`).
+    public var cacheSeconds = 5
+    public var otpSender: any OTPSender
+
+    public init(dataDirectory: String, dataKey: Data, startDate: Date, otpSender: any OTPSender) {
+        self.dataDirectory = dataDirectory
+        self.dataKey = dataKey
+        self.startDate = startDate
+        self.otpSender = otpSender
+    }
+}
+
+/// The reference booking server: CoWIN's v2 API over the allocator's engine, with an
+/// embedded journal for durability, AES-GCM for personal data, OTP login, bearer tokens
+/// and per-address rate limits on public endpoints.
+public final class BookingServer: Sendable {
+    let store: BookingStore
+    let configuration: ServiceConfiguration
+    let sessions: Sessions
+    let limiter: RateLimiter
+    let epoch: Date
+
+    public init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
+        let vault = try Vault(secret: configuration.dataKey)
+        store = try BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory)
+        self.configuration = configuration
+        sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds)
+        limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = API.ist
+        epoch = calendar.startOfDay(for: configuration.startDate)
+    }
+
+    /// Seconds since day 0's midnight (the engine's clock).
+    var now: Int { Int(Date().timeIntervalSince(epoch)) }
+
+    /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0).
+    public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                     serverName: "slotsim"),
+                              onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
+        try await app.runService()
+    }
+
+    func router() -> Router<ServiceContext> {
+        let router = Router(context: ServiceContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        let v2 = router.group("api/v2")
+        // Public.
+        v2.get("admin/location/states") { _, context in
+            try self.limit(context)
+            return API.json(["states": [["state_id": 1, "state_name": self.store.published.stateName]], "ttl": 24])
+        }
+        v2.get("admin/location/districts/:state_id") { _, context in
+            try self.limit(context)
+            guard context.parameters.get("state_id", as: Int.self) == 1 else { throw APIError(400, "USRRES0001", "no such state_id") }
+            let districts = self.store.published.districtNames.enumerated().map { ["state_id": 1, "district_id": $0 + 1, "district_name": $1] as [String: Any] }
+            return API.json(["districts": districts, "ttl": 24])
+        }
+        v2.get("appointment/sessions/public/findByDistrict") { request, context in
+            try self.limit(context)
+            let (district, day) = try self.districtAndDay(request)
+            let list = self.store.published.centersOf[district].compactMap { c -> [String: Any]? in
+                guard let s = self.store.published.session(center: c, day: day) else { return nil }
+                return self.centerJSON(c).merging(self.sessionJSON(s)) { a, _ in a }
+            }
+            return self.cached(["sessions": list])
+        }
+        v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
+            try self.limit(context)
+            let (district, day) = try self.districtAndDay(request)
+            let centers = self.store.published.centersOf[district].map { c -> [String: Any] in
+                var center = self.centerJSON(c)
+                center["sessions"] = (day..<(day + 7)).compactMap { self.store.published.session(center: c, day: $0).map(self.sessionJSON) }
+                return center
+            }
+            return self.cached(["centers": centers])
+        }
+        // Login.
+        v2.post("auth/public/generateOTP") { request, context in
+            try self.limit(context)
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["mobile"], required: ["mobile"])
+            let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
+            let (transaction, otp) = self.sessions.begin(account: self.store.vault.lookup(mobile: mobile))
+            self.configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
+            return API.json(["txnId": transaction])
+        }
+        v2.post("auth/public/confirmOTP") { request, context in
+            try self.limit(context)
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["otp", "txnId"], required: ["otp", "txnId"])
+            let otp = try API.string(body, "otp", pattern: "^[0-9a-fA-F]{64}$", maxLength: 64)
+            let transaction = try API.string(body, "txnId", maxLength: 64)
+            switch self.sessions.confirm(transaction: transaction, otpHash: otp) {
+            case .success(let token): return API.json(["token": token])
+            case .failure(let error): throw error
+            }
+        }
+        // Citizens (bearer token).
+        v2.post("registration/beneficiary/new") { request, context in
+            let account = try self.account(request)
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number",
+                                                                       "comorbidity_ind", "consent_version"],
+                                          required: ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number"])
+            let name = try API.string(body, "name", maxLength: 100)
+            let birthYear = try API.int(body, "birth_year")
+            let gender = try API.int(body, "gender_id")
+            guard (1...3).contains(gender) else { throw APIError.badRequest("gender_id must be 1, 2 or 3") }
+            let photoType = try API.int(body, "photo_id_type")
+            guard (1...10).contains(photoType) else { throw APIError.badRequest("photo_id_type must be 1 to 10") }
+            let photoNumber = try API.string(body, "photo_id_number", pattern: "^[A-Za-z0-9]{4,20}$", maxLength: 20)
+            let reference = String(10_000_000_000_000 + Int.random(in: 0..<89_999_999_999_999))
+            let record = JournalRecord.beneficiary(reference: reference, account: account, sealedName: try self.store.vault.seal(name),
+                                                   sealedPhotoID: try self.store.vault.seal(photoNumber), photoIDType: String(photoType),
+                                                   birthYear: birthYear, gender: ["M", "F", "O"][gender - 1])
+            switch await self.store.commit(record) {
+            case .success(let reference): return API.json(["beneficiary_reference_id": reference])
+            case .failure(let error): throw error
+            }
+        }
+        v2.get("appointment/beneficiaries") { request, _ in
+            let account = try self.account(request)
+            let people = try self.store.read { books in (books.accounts[account] ?? []).compactMap { books.people[$0] } }
+                .map { person throws -> [String: Any] in
+                    let doses = self.store.engine.doses(of: person.engineID)
+                    let status = doses?.dose2Day != nil ? "Vaccinated" : doses?.dose1 != nil ? "Partially Vaccinated" : "Not Vaccinated"
+                    return ["beneficiary_reference_id": person.reference, "name": try self.store.vault.open(person.sealedName),
+                            "birth_year": String(person.birthYear), "gender": person.gender, "photo_id_type": person.photoIDType,
+                            "vaccination_status": status,
+                            "appointments": person.appointments.compactMap { $0 }.map { ["appointment_id": $0] }]
+                }
+            return API.json(["beneficiaries": people])
+        }
+        v2.post("appointment/schedule") { request, context in
+            let account = try self.account(request)
+            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["dose", "session_id", "slot", "beneficiaries", "center_id"],
+                                          required: ["dose", "session_id", "slot", "beneficiaries"])
+            let dose = try API.int(body, "dose")
+            let sessionID = try API.string(body, "session_id", maxLength: 64)
+            let slotText = try API.string(body, "slot", maxLength: 32)
+            let beneficiaries = try API.stringArray(body, "beneficiaries", max: BookingStore.beneficiariesPerMobile)
+            guard !beneficiaries.isEmpty, Set(beneficiaries).count == beneficiaries.count else {
+                throw APIError.badRequest("beneficiaries must list 1 to 4 different reference ids")
+            }
+            if let key, let earlier = self.store.read({ $0.idempotent[account + "/" + key] }) {
+                return API.json(["appointment_confirmation_no": earlier])
+            }
+            guard let session = self.store.published.sessions[sessionID] else { throw APIError(400, "APPOIN0018", "no such session_id") }
+            let slots = self.store.published.centers[session.center].spec.slots
+            guard let slot = slots.firstIndex(where: { API.slotText($0) == slotText }) else {
+                throw APIError(400, "APPOIN0015", "slot must be one of the session's: \(slots.map(API.slotText).joined(separator: ", "))")
+            }
+            let record = JournalRecord.schedule(appointment: UUID().uuidString.lowercased(), account: account, beneficiaries: beneficiaries,
+                                                session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
+            switch await self.store.commit(record) {
+            case .success(let appointment): return API.json(["appointment_confirmation_no": appointment])
+            case .failure(let error): throw error
+            }
+        }
+        v2.post("appointment/cancel") { request, context in
+            let account = try self.account(request)
+            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["appointment_id", "beneficiariesToCancel"], required: ["appointment_id"])
+            let appointment = try API.string(body, "appointment_id", maxLength: 64)
+            let references = body["beneficiariesToCancel"] == nil ? [] : try API.stringArray(body, "beneficiariesToCancel", max: 4)
+            if let key, self.store.read({ $0.idempotent[account + "/cancel/" + key] }) == appointment {
+                return Response(status: .noContent)
+            }
+            let record = JournalRecord.cancel(appointment: appointment, account: account, beneficiaries: references, now: self.now, idempotencyKey: key)
+            switch await self.store.commit(record) {
+            case .success: return Response(status: .noContent)
+            case .failure(let error): throw error
+            }
+        }
+        return router
+    }
+
+    // MARK: Helpers
+
+    func limit(_ context: ServiceContext) throws {
+        let (allowed, retry) = limiter.allow(context.remoteAddress?.ipAddress ?? "unknown")
+        guard allowed else { throw APIError(429, "USRRES0429", "too many requests from this address; retry after \(retry)") }
+    }
+
+    func account(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let account = sessions.account(bearer: String(header.dropFirst(7))) else {
+            throw APIError(401, "USRAUT0001", "the token is missing, invalid or expired")
+        }
+        return account
+    }
+
+    func districtAndDay(_ request: Request) throws -> (Int, Int) {
+        guard let district = request.uri.queryParameters.get("district_id").flatMap({ Int($0) }),
+              (1...store.published.districtNames.count).contains(district) else {
+            throw APIError(400, "USRRES0001", "district_id must be a district of /v2/admin/location/districts/1")
+        }
+        return (district - 1, try API.day(request.uri.queryParameters.get("date").map { String($0) }, epoch: epoch))
+    }
+
+    func cached(_ object: [String: Any]) -> Response {
+        var headers = HTTPFields()
+        headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
+        return API.json(object, headers: headers)
+    }
+
+    func centerJSON(_ c: Int) -> [String: Any] {
+        let center = store.published.centers[c]
+        let district = store.published.districtNames[center.district]
+        let open = center.spec.slots.first?.startSecondOfDay ?? 0, close = center.spec.slots.last?.endSecondOfDay ?? 0
+        func clock(_ s: Int) -> String { String(format: "%02d:%02d:00", s / 3600, s % 3600 / 60) }
+        return ["center_id": center.id, "name": center.name, "address": "\(center.name), \(district)", "state_name": store.published.stateName,
+                "district_name": district, "block_name": district, "pincode": center.pincode, "from": clock(open), "to": clock(close),
+                "fee_type": center.spec.feeRupees > 0 ? "Paid" : "Free"]
+    }
+
+    func sessionJSON(_ s: PublishedSession) -> [String: Any] {
+        let spec = store.published.centers[s.center].spec
+        let a = store.engine.availability(s.index, now: now)
+        var json: [String: Any] = ["session_id": s.id, "date": API.dateText(day: s.day, epoch: epoch),
+                                   "available_capacity": a?.availableCapacity ?? 0,
+                                   "available_capacity_dose1": a?.availableCapacityDose1 ?? 0,
+                                   "available_capacity_dose2": a?.availableCapacityDose2 ?? 0,
+                                   "min_age_limit": spec.minAge, "vaccine": store.published.vaccines[spec.vaccine].name,
+                                   "slots": spec.slots.map(API.slotText), "allow_all_age": false]
+        if let maxAge = spec.maxAge { json["max_age_limit"] = maxAge }
+        return json
+    }
+}

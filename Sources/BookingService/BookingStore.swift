@@ -1,0 +1,186 @@
+import Foundation
+import SlotAllocation
+import Synchronization
+
+/// A refusal as the API reports it: HTTP status, CoWIN-style error code and words.
+struct APIError: Error, Sendable {
+    var status: Int
+    var code: String
+    var message: String
+    init(_ status: Int, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+    static func badRequest(_ message: String) -> APIError { APIError(400, "USRRES0001", message) }
+}
+
+/// One change of state, as the journal keeps it; replaying them in order rebuilds the state.
+enum JournalRecord: Codable, Sendable {
+    case beneficiary(reference: String, account: String, sealedName: Data, sealedPhotoID: Data, photoIDType: String,
+                     birthYear: Int, gender: String)
+    case schedule(appointment: String, account: String, beneficiaries: [String], session: String, slot: Int, dose: Int,
+                  now: Int, idempotencyKey: String?)
+    case cancel(appointment: String, account: String, beneficiaries: [String], now: Int, idempotencyKey: String?)
+}
+
+/// The server's state: the allocator's engine (which decides every booking), people and
+/// appointments, each change written to the journal before it is acknowledged.
+final class BookingStore: @unchecked Sendable {
+    // @unchecked: `engine` is thread-safe; everything else mutable is behind `books`.
+    struct Person: Sendable {
+        var reference: String
+        var account: String
+        var engineID: BeneficiaryID
+        var sealedName: Data
+        var sealedPhotoID: Data
+        var photoIDType: String
+        var birthYear: Int
+        var gender: String
+        /// Appointment numbers, per dose (index 0: dose 1).
+        var appointments: [String?] = [nil, nil]
+    }
+
+    struct Booked: Sendable {
+        var account: String
+        var session: String
+        var slot: Int
+        var dose: Dose
+        var beneficiaries: [String]
+    }
+
+    struct Books: Sendable {
+        var people: [String: Person] = [:]
+        var accounts: [String: [String]] = [:]
+        var appointments: [String: Booked] = [:]
+        /// Idempotency key (per account) → the appointment number the first request got.
+        var idempotent: [String: String] = [:]
+    }
+
+    static let beneficiariesPerMobile = 4
+
+    let engine: BookingEngine
+    let published: Published
+    let vault: Vault
+    let journal: Journal
+    private let books = Mutex(Books())
+
+    init(topology: ServiceTopology, vault: Vault, dataDirectory: String) throws(ServiceError) {
+        do {
+            engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
+                horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
+            published = try Published(topology, engine: engine)
+        } catch {
+            throw .configuration("\(error)")
+        }
+        self.vault = vault
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .journal("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
+        }
+        let (journal, records) = try Journal.open(path: dataDirectory + "/journal.log")
+        self.journal = journal
+        let decoder = JSONDecoder()
+        for (n, data) in records.enumerated() {
+            let record: JournalRecord
+            do { record = try decoder.decode(JournalRecord.self, from: data) } catch {
+                throw .journal("record \(n + 1) cannot be read: \(error)")
+            }
+            let outcome = books.withLock { b in apply(record, &b) }
+            if case .failure(let error) = outcome { throw .journal("record \(n + 1) does not replay: \(error.message)") }
+        }
+    }
+
+    /// Applies a change to the engine and the books (live or on replay). On refusal nothing changes.
+    private func apply(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
+        switch record {
+        case let .beneficiary(reference, account, name, photo, photoType, birthYear, gender):
+            guard (b.accounts[account]?.count ?? 0) < Self.beneficiariesPerMobile else {
+                return .failure(APIError(400, "BENREG0004", "at most \(Self.beneficiariesPerMobile) beneficiaries per mobile number"))
+            }
+            let id: BeneficiaryID
+            do {
+                id = try engine.registerBeneficiary(BeneficiarySpec(birthYear: birthYear))
+            } catch {
+                return .failure(.badRequest("birth_year: \(error)"))
+            }
+            b.people[reference] = Person(reference: reference, account: account, engineID: id, sealedName: name, sealedPhotoID: photo,
+                                         photoIDType: photoType, birthYear: birthYear, gender: gender)
+            b.accounts[account, default: []].append(reference)
+            return .success(reference)
+        case let .schedule(appointment, account, references, sessionID, slot, doseNumber, now, key):
+            guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
+            guard let session = published.sessions[sessionID] else { return .failure(APIError(400, "APPOIN0018", "no such session_id")) }
+            var booked: [AppointmentID] = []
+            for reference in references {
+                guard let person = b.people[reference], person.account == account else {
+                    rollback(booked, now)
+                    return .failure(APIError(400, "APPOIN0045", "beneficiary \(reference) is not registered with this mobile number"))
+                }
+                switch engine.book(person.engineID, session: session.index, slot: slot, dose: dose, now: now) {
+                case .success(let a): booked.append(a.id)
+                case .failure(let refusal):
+                    rollback(booked, now)
+                    return .failure(Self.apiError(refusal))
+                }
+            }
+            for reference in references { b.people[reference]!.appointments[dose.rawValue - 1] = appointment }
+            b.appointments[appointment] = Booked(account: account, session: sessionID, slot: slot, dose: dose, beneficiaries: references)
+            if let key { b.idempotent[account + "/" + key] = appointment }
+            return .success(appointment)
+        case let .cancel(appointment, account, references, now, key):
+            guard let booked = b.appointments[appointment], booked.account == account else {
+                return .failure(APIError(400, "APPOIN0044", "no such appointment_id for this mobile number"))
+            }
+            let cancelling = references.isEmpty ? booked.beneficiaries : references
+            guard cancelling.allSatisfy(booked.beneficiaries.contains) else {
+                return .failure(.badRequest("beneficiariesToCancel must be beneficiaries of the appointment"))
+            }
+            for reference in cancelling {
+                let person = b.people[reference]!
+                guard let live = engine.liveAppointment(of: person.engineID, dose: booked.dose, now: now) else { continue }
+                if case .failure(let refusal) = engine.cancel(live.id, now: now) { return .failure(Self.apiError(refusal)) }
+                b.people[reference]!.appointments[booked.dose.rawValue - 1] = nil
+            }
+            let left = booked.beneficiaries.filter { !cancelling.contains($0) }
+            if left.isEmpty { b.appointments[appointment] = nil } else { b.appointments[appointment]!.beneficiaries = left }
+            if let key { b.idempotent[account + "/cancel/" + key] = appointment }
+            return .success(appointment)
+        }
+    }
+
+    private func rollback(_ booked: [AppointmentID], _ now: Int) {
+        for id in booked { _ = engine.cancel(id, now: now) }
+    }
+
+    static func apiError(_ refusal: BookingRefusal) -> APIError {
+        switch refusal {
+        case .sessionFull, .categoryFull: APIError(409, "APPOIN0040", "This vaccination center is completely booked for the selected date.")
+        case .invalidSlot: APIError(400, "APPOIN0015", "invalid slot")
+        case .alreadyBooked: APIError(409, "APPOIN0043", "the beneficiary already has an appointment for this dose")
+        case .bookingClosed: APIError(400, "APPOIN0065", "booking for this session has closed")
+        default: APIError(400, "APPOIN" + refusal.code.uppercased(), "\(refusal)")
+        }
+    }
+
+    /// Applies `record` and writes it to the journal in the same critical section (so the
+    /// journal's order is the order of the changes); returns once it is on disk.
+    func commit(_ record: JournalRecord) async -> Result<String, APIError> {
+        let encoded: Data
+        do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
+        let (outcome, sequence) = books.withLock { b -> (Result<String, APIError>, UInt64?) in
+            let outcome = apply(record, &b)
+            guard case .success = outcome else { return (outcome, nil) }
+            return (outcome, journal.append(encoded))
+        }
+        guard let sequence else { return outcome }
+        guard await journal.durable(sequence) else {
+            return .failure(APIError(503, "SRV0002", "the booking could not be stored; try again later"))
+        }
+        return outcome
+    }
+
+    func read<T>(_ body: (Books) -> T) -> T { books.withLock { body($0) } }
+}

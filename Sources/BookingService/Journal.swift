@@ -1,0 +1,143 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The embedded store's durability: an append-only file of checksummed records
+/// (`[length: UInt32 LE][CRC-32: UInt32 LE][payload]`), written by one thread that takes
+/// every record queued meanwhile, writes them and calls `fsync` once (group commit). A
+/// request is acknowledged only after its record's `fsync`. On start the file is read back;
+/// a torn or corrupt tail (a crash mid-write) is detected by its length or checksum and cut off.
+final class Journal: @unchecked Sendable {
+    // @unchecked: `fd` is written once in init; everything else is behind `state`.
+    private let fd: Int32
+    let path: String
+    private struct State {
+        var buffer: [UInt8] = []
+        var queued: UInt64 = 0
+        var durable: UInt64 = 0
+        var failure: String?
+        var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var stopping = false
+    }
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    static let recordMax = 1 << 20
+
+    /// Opens (or creates) the journal at `path` and returns it with the payloads it holds, in order.
+    static func open(path: String) throws(ServiceError) -> (Journal, [Data]) {
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        var records: [Data] = []
+        var offset = 0
+        let bytes = [UInt8](data)
+        while offset + 8 <= bytes.count {
+            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
+            guard length <= recordMax, offset + 8 + length <= bytes.count else { break }
+            let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            guard CRC32.checksum(payload) == crc else { break }
+            records.append(Data(payload))
+            offset += 8 + length
+        }
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT, 0o600)
+        guard fd >= 0 else { throw .journal("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if offset < bytes.count {
+            // A torn or corrupt tail: never acknowledged (its fsync did not finish), so cut it off.
+            guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
+                throw .journal("cannot cut the torn tail of \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard lseek(fd, 0, SEEK_END) >= 0 else { throw .journal("cannot seek \(path)") }
+        return (Journal(fd: fd, path: path), records)
+    }
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        let thread = Thread { [unowned self] in self.writeLoop() }
+        thread.name = "slotsim-journal"
+        thread.start()
+    }
+
+    /// Queues a record; returns its sequence number for ``durable(_:)``. Callers queue under
+    /// the same lock as they change state, so the file's order is the order of the changes.
+    func append(_ payload: Data) -> UInt64 {
+        let sequence = state.withLock { s -> UInt64 in
+            let n = UInt32(payload.count), crc = CRC32.checksum([UInt8](payload))
+            s.buffer += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
+            s.buffer += [UInt8(crc & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc >> 16 & 0xff), UInt8(crc >> 24)]
+            s.buffer += payload
+            s.queued += 1
+            return s.queued
+        }
+        wake.signal()
+        return sequence
+    }
+
+    /// Waits until record `sequence` is on disk; false if the journal failed (the change must not be acknowledged).
+    func durable(_ sequence: UInt64) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let ready: Bool? = state.withLock { s in
+                if s.failure != nil { return false }
+                if s.durable >= sequence { return true }
+                s.waiters.append((sequence, continuation))
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    private func writeLoop() {
+        while true {
+            wake.wait()
+            let (bytes, upTo, stop) = state.withLock { s -> ([UInt8], UInt64, Bool) in
+                let taken = s.buffer
+                s.buffer = []
+                return (taken, s.queued, s.stopping)
+            }
+            if !bytes.isEmpty {
+                var failure: String? = nil
+                let written = bytes.withUnsafeBytes { raw -> Bool in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            failure = String(cString: strerror(errno))
+                            return false
+                        }
+                        offset += n
+                    }
+                    return true
+                }
+                if written, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
+                let resumed = state.withLock { s -> [(CheckedContinuation<Bool, Never>, Bool)] in
+                    if let failure { s.failure = failure } else { s.durable = max(s.durable, upTo) }
+                    let ok = s.failure == nil
+                    let done = s.waiters.filter { !ok || $0.sequence <= s.durable }
+                    s.waiters.removeAll { !ok || $0.sequence <= s.durable }
+                    return done.map { ($0.continuation, ok) }
+                }
+                for (continuation, ok) in resumed { continuation.resume(returning: ok) }
+            }
+            if stop { return }
+        }
+    }
+
+    /// Bytes in the file so far (for tests and logs).
+    var failure: String? { state.withLock { $0.failure } }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib computes it).
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+        return c ^ 0xFFFF_FFFF
+    }
+}

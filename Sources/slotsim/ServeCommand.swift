@@ -1,0 +1,136 @@
+import ArgumentParser
+import BookingService
+import DemandSimulation
+import Foundation
+import Scenarios
+import SlotAllocation
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a scenario's centres and sessions through a CoWIN-style booking API (see openapi.yaml).",
+        discussion: """
+            Bookings are decided by the allocator under the scenario's policy and written to an append-only \
+            journal in --data-dir before they are acknowledged. Personal data is sealed with a key from \
+            --key-file or the environment variable SLOTSIM_DATA_KEY (64 hex digits); make one with \
+            `head -c 32 /dev/urandom > slotsim.key`.
+            """)
+
+    @Option(help: "The scenario file whose campaign section gives districts, centres, days and policy.")
+    var scenario: String
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port, printed on start).")
+    var port = 8080
+
+    @Option(name: .customLong("data-dir"), help: "Directory of the journal (created if missing).")
+    var dataDir = "slotsim-data"
+
+    @Option(name: .customLong("key-file"), help: "File with at least 32 bytes of secret for personal data.")
+    var keyFile: String?
+
+    @Option(name: .customLong("start-date"), help: "Date of the scenario's day 0, YYYY-MM-DD (default: today in India).")
+    var startDate: String?
+
+    @Option(name: .customLong("rate-limit"), help: "Public calls allowed per address: COUNT/SECONDS.")
+    var rateLimit = "100/300"
+
+    @Option(name: .customLong("otp-outbox"), help: "File the one-time passwords are written to (no SMS gateway is built in).")
+    var otpOutbox: String
+
+    @Option(name: .customLong("set"), help: "Override a value of the scenario: key.path=value (repeatable).")
+    var overrides: [String] = []
+
+    static let sessionsMax = 2_000_000
+
+    func run() async throws {
+        let loaded = try loadOrExit(scenario, overrides)
+        guard let campaign = loaded.campaign else {
+            printError("\(scenario): serving needs a campaign section (districts, centres and days)")
+            throw ExitCode(1)
+        }
+        let policy = loaded.effectivePolicy
+        var districts: [ServiceTopology.District] = []
+        var sessions = 0
+        for entry in campaign.districts {
+            for copy in 0..<entry.copies {
+                var centers: [ServiceTopology.Center] = []
+                let districtName = entry.copies == 1 ? entry.name : "\(entry.name) \(copy + 1)"
+                for group in entry.centers {
+                    let vaccine = policy.vaccines.firstIndex { $0.name.lowercased() == group.vaccine.lowercased() } ?? 0
+                    for _ in 0..<group.count {
+                        centers.append(.init(name: "\(districtName) centre \(centers.count + 1)", vaccine: vaccine, capacityPerDay: group.capacityPerDay,
+                                             minAge: group.minAge, maxAge: group.maxAge,
+                                             slots: group.slots.map { SlotWindow(startSecondOfDay: $0.start, endSecondOfDay: $0.end) }))
+                        sessions += campaign.days
+                    }
+                }
+                districts.append(.init(name: districtName, centers: centers))
+            }
+        }
+        guard sessions <= Self.sessionsMax else {
+            printError("\(scenario): \(sessions) sessions (centres × days) is more than the server holds (\(Self.sessionsMax)); serve a smaller scenario or fewer days (--set campaign.days=N)")
+            throw ExitCode(1)
+        }
+        let parts = rateLimit.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[1] >= 1 else {
+            printError("--rate-limit must be COUNT/SECONDS, e.g. 100/300")
+            throw ExitCode(1)
+        }
+        var configuration = ServiceConfiguration(dataDirectory: dataDir, dataKey: try dataKey(), startDate: try day0(),
+                                                 otpSender: OutboxOTPSender(path: otpOutbox))
+        configuration.host = host
+        configuration.port = port
+        configuration.rateLimit = parts[0]
+        configuration.rateWindowSeconds = TimeInterval(parts[1])
+        let server: BookingServer
+        do {
+            server = try BookingServer(topology: ServiceTopology(stateName: loaded.name, districts: districts, days: campaign.days, policy: policy),
+                                       configuration: configuration)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let (host, dir, count, sessionCount) = (host, dataDir, districts.count, sessions)
+        try await server.run { port in
+            let line = "slotsim serve: listening on http://\(host):\(port) (\(count) districts, \(sessionCount) sessions; journal in \(dir))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+
+    func dataKey() throws -> Data {
+        if let keyFile {
+            guard let data = FileManager.default.contents(atPath: keyFile), data.count >= 32 else {
+                printError("--key-file \(keyFile): cannot read 32 bytes of key (make one with: head -c 32 /dev/urandom > \(keyFile))")
+                throw ExitCode(1)
+            }
+            return data
+        }
+        if let hex = ProcessInfo.processInfo.environment["SLOTSIM_DATA_KEY"] {
+            let bytes = stride(from: 0, to: hex.count - 1, by: 2).compactMap { i -> UInt8? in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+            }
+            guard hex.count == 64, bytes.count == 32 else {
+                printError("SLOTSIM_DATA_KEY must be 64 hex digits (32 bytes)")
+                throw ExitCode(1)
+            }
+            return Data(bytes)
+        }
+        printError("no data key: give --key-file FILE (make one with: head -c 32 /dev/urandom > slotsim.key) or set SLOTSIM_DATA_KEY to 64 hex digits")
+        throw ExitCode(1)
+    }
+
+    func day0() throws -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 19_800)!
+        guard let startDate else { return calendar.startOfDay(for: Date()) }
+        let parts = startDate.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+            printError("--start-date must be YYYY-MM-DD, found \(startDate)")
+            throw ExitCode(1)
+        }
+        return date
+    }
+}

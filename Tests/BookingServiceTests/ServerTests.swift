@@ -1,0 +1,269 @@
+@testable import BookingService
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import SlotAllocation
+import Synchronization
+import Testing
+
+/// Collects OTPs in memory, as a test's SMS gateway.
+final class MemoryOTPSender: OTPSender {
+    let codes = Mutex([String: String]())
+    func send(otp: String, mobile: String, transaction: String) { codes.withLock { $0[transaction] = otp } }
+    func otp(_ transaction: String) -> String? { codes.withLock { $0[transaction] } }
+}
+
+/// The server in process, on a live socket, against the API's contract.
+@Suite struct ServerTests {
+    static func topology(capacity: Int = 50) -> ServiceTopology {
+        var policy = AllocationPolicy.singleCategory()
+        policy.bookingCloseSecondOfDay = 86_400
+        return ServiceTopology(stateName: "Test", districts: [
+            .init(name: "North", centers: [
+                .init(name: "PHC A", vaccine: 0, capacityPerDay: capacity, minAge: 18, maxAge: 44, slots: SlotWindow.cowinDay),
+                .init(name: "PHC B", vaccine: 1, capacityPerDay: capacity, minAge: 18, maxAge: nil, slots: SlotWindow.cowinDay),
+            ]),
+            .init(name: "South", centers: [.init(name: "CHC C", vaccine: 0, capacityPerDay: capacity, minAge: 45, maxAge: nil, slots: SlotWindow.cowinDay)]),
+        ], days: 4, policy: policy)
+    }
+
+    struct Harness {
+        let server: BookingServer
+        let sender: MemoryOTPSender
+        let directory: String
+    }
+
+    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil) throws -> Harness {
+        let sender = MemoryOTPSender()
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
+        var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: 7, count: 32),
+                                                 startDate: Date() - 86_400 * 0, otpSender: sender)
+        configuration.rateLimit = rateLimit
+        return Harness(server: try BookingServer(topology: topology(capacity: capacity), configuration: configuration), sender: sender, directory: dir)
+    }
+
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+    }
+
+    static func body(_ object: [String: Any]) -> ByteBuffer { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object)) }
+
+    static var tomorrow: String { API.dateText(day: 1, epoch: Calendar.ist.startOfDay(for: Date())) }
+
+    /// Logs in `mobile` and returns a bearer token.
+    static func login(_ client: some TestClientProtocol, _ h: Harness, mobile: String) async throws -> String {
+        let txn = json(try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: body(["mobile": mobile])))["txnId"] as! String
+        let otp = h.sender.otp(txn)!
+        let confirmed = try await client.execute(uri: "/api/v2/auth/public/confirmOTP", method: .post,
+                                                 body: body(["otp": Vault.sha256Hex(otp), "txnId": txn]))
+        #expect(confirmed.status == .ok)
+        return json(confirmed)["token"] as! String
+    }
+
+    static func register(_ client: some TestClientProtocol, token: String, name: String = "Asha Devi", birthYear: Int = 1990) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v2/registration/beneficiary/new", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                 body: body(["name": name, "birth_year": birthYear, "gender_id": 2, "photo_id_type": 1, "photo_id_number": "ABCD1234"]))
+    }
+
+    static func firstSession(_ client: some TestClientProtocol, district: Int = 1) async throws -> String {
+        let sessions = json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=\(district)&date=\(tomorrow)",
+                                                     method: .get))["sessions"] as! [[String: Any]]
+        return sessions[0]["session_id"] as! String
+    }
+
+    @Test func publicEndpointsFollowTheContract() async throws {
+        let h = try Self.harness()
+        try await Application(router: h.server.router()).test(.live) { client in
+            let states = Self.json(try await client.execute(uri: "/api/v2/admin/location/states", method: .get))
+            #expect((states["states"] as? [[String: Any]])?.first?["state_id"] as? Int == 1)
+            let districts = Self.json(try await client.execute(uri: "/api/v2/admin/location/districts/1", method: .get))["districts"] as? [[String: Any]]
+            #expect(districts?.map { $0["district_name"] as? String } == ["North", "South"])
+            let found = try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.tomorrow)", method: .get)
+            #expect(found.status == .ok && found.headers[.cacheControl] == "public, max-age=5")
+            let sessions = Self.json(found)["sessions"] as! [[String: Any]]
+            #expect(sessions.count == 2)
+            for key in ["center_id", "name", "address", "state_name", "district_name", "block_name", "pincode", "from", "to", "fee_type",
+                        "session_id", "date", "available_capacity", "available_capacity_dose1", "available_capacity_dose2", "min_age_limit",
+                        "vaccine", "slots"] {
+                #expect(sessions[0][key] != nil, "findByDistrict lacks \(key)")
+            }
+            #expect(sessions[0]["available_capacity"] as? Int == 50 && sessions[0]["max_age_limit"] as? Int == 44 && sessions[1]["max_age_limit"] == nil)
+            let calendar = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/calendarByDistrict?district_id=1&date=\(Self.tomorrow)",
+                                                              method: .get))["centers"] as! [[String: Any]]
+            #expect((calendar[0]["sessions"] as! [Any]).count == 3, "days 1, 2 and 3 of a 4-day topology")
+            for (uri, status) in [("/api/v2/appointment/sessions/public/findByDistrict?district_id=9&date=\(Self.tomorrow)", 400),
+                                  ("/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=2021-05-01", 400),
+                                  ("/api/v2/admin/location/districts/2", 400), ("/api/v2/nothing", 404), ("/api/v2/appointment/beneficiaries", 401)] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(Int(response.status.code) == status, "\(uri)")
+                #expect(Self.json(response)["errorCode"] is String, "\(uri): an error has a JSON body")
+            }
+        }
+    }
+
+    @Test func citizensLogInRegisterBookAndCancel() async throws {
+        let h = try Self.harness()
+        try await Application(router: h.server.router()).test(.live) { client in
+            let wrong = try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: Self.body(["mobile": "12345"]))
+            #expect(wrong.status == .badRequest)
+            let token = try await Self.login(client, h, mobile: "9876543210")
+            let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+            var references: [String] = []
+            for n in 0..<4 {
+                let r = try await Self.register(client, token: token, name: "Person \(n)")
+                #expect(r.status == .ok)
+                references.append(Self.json(r)["beneficiary_reference_id"] as! String)
+            }
+            #expect(references.allSatisfy { $0.count == 14 })
+            let fifth = try await Self.register(client, token: token)
+            #expect(fifth.status == .badRequest && Self.json(fifth)["errorCode"] as? String == "BENREG0004")
+            let session = try await Self.firstSession(client)
+            var headers = auth
+            headers[HTTPField.Name("Idempotency-Key")!] = "k1"
+            let request = ["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": Array(references[0..<2])] as [String: Any]
+            let booked = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(request))
+            #expect(booked.status == .ok)
+            let appointment = Self.json(booked)["appointment_confirmation_no"] as! String
+            let again = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(request))
+            #expect(Self.json(again)["appointment_confirmation_no"] as? String == appointment, "same idempotency key, same answer")
+            let twice = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: auth, body: Self.body(request))
+            #expect(twice.status == .conflict && Self.json(twice)["errorCode"] as? String == "APPOIN0043")
+            var badSlot = request
+            badSlot["slot"] = "08:00AM-09:00AM"
+            #expect(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: auth, body: Self.body(badSlot)).status == .badRequest)
+            let available = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.tomorrow)",
+                                                               method: .get))["sessions"] as! [[String: Any]]
+            #expect(available[0]["available_capacity"] as? Int == 48)
+            let mine = Self.json(try await client.execute(uri: "/api/v2/appointment/beneficiaries", method: .get, headers: auth))["beneficiaries"] as! [[String: Any]]
+            #expect(mine.count == 4 && mine.contains { $0["name"] as? String == "Person 0" })
+            // Another mobile sees none of them and cannot book them.
+            let other = try await Self.login(client, h, mobile: "9123456780")
+            let theirs = Self.json(try await client.execute(uri: "/api/v2/appointment/beneficiaries", method: .get, headers: [.authorization: "Bearer \(other)"]))
+            #expect((theirs["beneficiaries"] as? [Any])?.isEmpty == true)
+            var stolen = request
+            stolen["beneficiaries"] = [references[2]]
+            #expect(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(other)"],
+                                             body: Self.body(stolen)).status == .badRequest)
+            let cancelled = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: auth,
+                                                     body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0]]]))
+            #expect(cancelled.status == .noContent)
+            let after = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.tomorrow)",
+                                                           method: .get))["sessions"] as! [[String: Any]]
+            #expect(after[0]["available_capacity"] as? Int == 49)
+        }
+    }
+
+    @Test func malformedRequestsGetA4xxWithAJSONBody() async throws {
+        let h = try Self.harness()
+        try await Application(router: h.server.router()).test(.live) { client in
+            let token = try await Self.login(client, h, mobile: "9876543210")
+            let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+            let cases: [(String, ByteBuffer)] = [
+                ("not json", ByteBuffer(string: "{oops")),
+                ("an array", ByteBuffer(string: "[1,2]")),
+                ("wrong type", Self.body(["dose": "one", "session_id": "x", "slot": "y", "beneficiaries": ["1"]])),
+                ("a boolean for a number", Self.body(["dose": true, "session_id": "x", "slot": "y", "beneficiaries": ["1"]])),
+                ("unknown field", Self.body(["dose": 1, "session_id": "x", "slot": "y", "beneficiaries": ["1"], "admin": true])),
+                ("missing field", Self.body(["dose": 1])),
+                ("huge body", ByteBuffer(string: "{\"dose\": \"" + String(repeating: "x", count: 100_000) + "\"}")),
+                ("too many beneficiaries", Self.body(["dose": 1, "session_id": "x", "slot": "y", "beneficiaries": ["1", "2", "3", "4", "5"]])),
+            ]
+            for (what, body) in cases {
+                let response = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: auth, body: body)
+                #expect((400..<500).contains(Int(response.status.code)), "\(what): \(response.status)")
+                #expect(Self.json(response)["errorCode"] is String, "\(what): JSON error body")
+            }
+            let expired = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer nope"],
+                                                   body: Self.body(["dose": 1]))
+            #expect(expired.status == .unauthorized)
+        }
+    }
+
+    @Test func publicCallsAreRateLimitedPerAddress() async throws {
+        let h = try Self.harness(rateLimit: 5)
+        try await Application(router: h.server.router()).test(.live) { client in
+            for _ in 0..<5 { #expect(try await client.execute(uri: "/api/v2/admin/location/states", method: .get).status == .ok) }
+            let limited = try await client.execute(uri: "/api/v2/admin/location/states", method: .get)
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil && Self.json(limited)["errorCode"] as? String == "USRRES0429")
+        }
+    }
+
+    /// Hundreds of clients race for one session: exactly its capacity is booked, nobody twice.
+    @Test func racingClientsGetExactlyTheCapacity() async throws {
+        let h = try Self.harness(capacity: 40)
+        try await Application(router: h.server.router()).test(.live) { client in
+            let session = try await Self.firstSession(client)
+            var tokens: [(String, String)] = []
+            for n in 0..<200 {
+                let token = try await Self.login(client, h, mobile: "9\(String(format: "%09d", n))")
+                let reference = Self.json(try await Self.register(client, token: token))["beneficiary_reference_id"] as! String
+                tokens.append((token, reference))
+            }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for (token, reference) in tokens {
+                    for _ in 0..<2 {  // each client asks twice
+                        group.addTask {
+                            Int(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                         body: Self.body(["dose": 1, "session_id": session, "slot": "11:00AM-01:00PM",
+                                                                          "beneficiaries": [reference]])).status.code)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 40)
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 })
+            #expect(h.server.store.engine.invariantViolations().isEmpty)
+            let booked = h.server.store.read { $0.appointments.values.flatMap(\.beneficiaries) }
+            #expect(booked.count == 40 && Set(booked).count == 40, "nobody booked twice")
+        }
+    }
+
+    /// Acknowledged changes survive a restart from the journal; a torn tail is cut off; no
+    /// mobile number, name or photo-id number is stored in the clear.
+    @Test func theJournalRebuildsTheStateAndHoldsNoPlaintext() async throws {
+        let h = try Self.harness(capacity: 10)
+        let session = try await Application(router: h.server.router()).test(.live) { client in
+            let session = try await Self.firstSession(client)
+            for n in 0..<6 {
+                let token = try await Self.login(client, h, mobile: "98765432\(10 + n)")
+                let reference = Self.json(try await Self.register(client, token: token, name: "Secret Name \(n)"))["beneficiary_reference_id"] as! String
+                let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                 body: Self.body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
+                #expect(r.status == .ok)
+            }
+            return session
+        }
+        let journal = h.directory + "/journal.log"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: journal))
+        for secret in ["9876543210", "Secret Name", "ABCD1234"] {
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is in the journal in the clear")
+        }
+        // A torn tail: half a record.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal))
+        handle.seekToEndOfFile()
+        handle.write(Data([200, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9]))
+        try handle.close()
+        let again = try Self.harness(capacity: 10, directory: h.directory)
+        let index = again.server.store.published.sessions[session]!.index
+        #expect(again.server.store.engine.availability(index, now: again.server.now)?.availableCapacity == 4)
+        #expect(again.server.store.read { $0.appointments.count } == 6)
+        let cut = try Data(contentsOf: URL(fileURLWithPath: journal))
+        #expect(cut.count == bytes.count, "the torn tail was cut off")
+        // Another key cannot open the names.
+        var wrongKey = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 8, count: 32), startDate: Date(), otpSender: MemoryOTPSender())
+        wrongKey.port = 0
+        let foreign = try BookingServer(topology: Self.topology(capacity: 10), configuration: wrongKey)
+        let person = foreign.store.read { $0.people.values.first! }
+        #expect(throws: ServiceError.self) { try foreign.store.vault.open(person.sealedName) }
+    }
+}
+
+extension Calendar {
+    static var ist: Calendar {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = API.ist
+        return c
+    }
+}

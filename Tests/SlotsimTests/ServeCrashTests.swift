@@ -1,0 +1,162 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `slotsim serve` as a process: killed with SIGKILL under booking load and restarted,
+/// it loses no acknowledged booking and never sells more than a session holds.
+@Suite struct ServeCrashTests {
+    final class Server: @unchecked Sendable {
+        // @unchecked: `process` is started in init and only signalled and waited on afterwards.
+        let process = Process()
+        let port: Int
+        init(_ directory: URL) throws {
+            let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            var folder = products.deletingLastPathComponent()
+            while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("slotsim").path), folder.path != "/" {
+                folder = folder.deletingLastPathComponent()
+            }
+            process.executableURL = folder.appendingPathComponent("slotsim")
+            process.arguments = ["serve", "--scenario", "scenarios/quickstart.yaml", "--set", "campaign.days=3",
+                                 "--set", "campaign.districts[0].centers[0].capacityPerDay=30", "--port", "0",
+                                 "--data-dir", directory.appendingPathComponent("data").path,
+                                 "--key-file", directory.appendingPathComponent("key").path,
+                                 "--otp-outbox", directory.appendingPathComponent("outbox").path, "--rate-limit", "100000/60"]
+            process.currentDirectoryURL = CommandLineTests.root
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line = ""
+            let deadline = Date() + 60
+            while !line.contains("listening on"), Date() < deadline {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+                line += String(decoding: chunk, as: UTF8.self)
+            }
+            guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                  let port = Int(line[range].split(separator: ":").last!) else {
+                process.terminate()
+                throw CocoaError(.fileReadUnknown)
+            }
+            self.port = port
+        }
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func call(_ port: Int, _ path: String, method: String = "GET", token: String? = nil, body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v2/\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 20
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+    }
+
+    static func login(_ port: Int, _ directory: URL, mobile: String) async throws -> String {
+        let txn = try await call(port, "auth/public/generateOTP", method: "POST", body: ["mobile": mobile]).1["txnId"] as! String
+        let outbox = try String(contentsOf: directory.appendingPathComponent("outbox"), encoding: .utf8)
+        let line = outbox.split(separator: "\n").last { $0.contains(txn) }!
+        let otp = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: String])["otp"]!
+        let hash = Process.sha256(otp)
+        return try await call(port, "auth/public/confirmOTP", method: "POST", body: ["otp": hash, "txnId": txn]).1["token"] as! String
+    }
+
+    @Test func killedUnderLoadLosesNoAcknowledgedBooking() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data((0..<32).map { UInt8($0 * 7 % 251) }).write(to: directory.appendingPathComponent("key"))
+        var acknowledged: [String: String] = [:]  // beneficiary → appointment
+        var people: [(mobile: String, reference: String)] = []
+        var session = ""
+        for round in 0..<3 {
+            let server = try Server(directory)
+            // Everything acknowledged before every crash is still there.
+            if !session.isEmpty {
+                let sessions = try await Self.call(server.port, "appointment/sessions/public/calendarByDistrict?district_id=1&date=\(Self.date(server.port))").1
+                let available = ((sessions["centers"] as! [[String: Any]])[0]["sessions"] as! [[String: Any]]).first { $0["session_id"] as? String == session }!
+                let left = available["available_capacity"] as! Int
+                #expect(left >= 0 && 30 - left >= acknowledged.count, "round \(round): \(30 - left) booked, \(acknowledged.count) acknowledged")
+                for (mobile, reference) in people where acknowledged[reference] != nil {
+                    let token = try await Self.login(server.port, directory, mobile: mobile)
+                    let list = try await Self.call(server.port, "appointment/beneficiaries", token: token).1["beneficiaries"] as! [[String: Any]]
+                    let mine = list.first { $0["beneficiary_reference_id"] as? String == reference }
+                    let appointments = (mine?["appointments"] as? [[String: Any]])?.compactMap { $0["appointment_id"] as? String } ?? []
+                    #expect(appointments.contains(acknowledged[reference]!), "round \(round): an acknowledged booking was lost")
+                }
+            }
+            // New people, then a burst of bookings, killed midway.
+            var fresh: [(String, String, String)] = []
+            for n in 0..<15 {
+                let mobile = "9\(round)\(String(format: "%08d", n))"
+                let token = try await Self.login(server.port, directory, mobile: mobile)
+                let reference = try await Self.call(server.port, "registration/beneficiary/new", method: "POST", token: token,
+                                                    body: ["name": "P", "birth_year": 1990, "gender_id": 1, "photo_id_type": 1, "photo_id_number": "XYZ123"]).1["beneficiary_reference_id"] as! String
+                people.append((mobile, reference))
+                fresh.append((mobile, reference, token))
+            }
+            if session.isEmpty {
+                let list = try await Self.call(server.port, "appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.date(server.port))").1["sessions"] as! [[String: Any]]
+                session = list[0]["session_id"] as! String
+            }
+            let port = server.port, target = session
+            let results = await withTaskGroup(of: (String, String?).self) { group in
+                for (i, (_, reference, token)) in fresh.enumerated() {
+                    group.addTask {
+                        if i == 8 { try? await Task.sleep(nanoseconds: 1_000_000) }
+                        let r = try? await Self.call(port, "appointment/schedule", method: "POST", token: token,
+                                                     body: ["dose": 1, "session_id": target, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]])
+                        return (reference, r?.0 == 200 ? r?.1["appointment_confirmation_no"] as? String : nil)
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(nanoseconds: 15_000_000)
+                    server.kill9()
+                    return ("", nil)
+                }
+                return await group.reduce(into: [(String, String?)]()) { $0.append($1) }
+            }
+            if server.process.isRunning { server.kill9() }
+            for (reference, appointment) in results where appointment != nil { acknowledged[reference] = appointment }
+        }
+        #expect(acknowledged.count > 0 && acknowledged.count <= 30)
+        // A last start: the journal is whole, nothing oversold.
+        let server = try Server(directory)
+        defer { server.process.terminate(); server.process.waitUntilExit() }
+        let list = try await Self.call(server.port, "appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.date(server.port))").1["sessions"] as! [[String: Any]]
+        let left = list.first { $0["session_id"] as? String == session }!["available_capacity"] as! Int
+        #expect(left >= 0 && 30 - left >= acknowledged.count)
+    }
+
+    /// Tomorrow in India, as the API writes dates.
+    static func date(_ port: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 19_800)!
+        let c = calendar.dateComponents([.day, .month, .year], from: Date() + 86_400)
+        return String(format: "%02d-%02d-%04d", c.day!, c.month!, c.year!)
+    }
+}
+
+extension Process {
+    /// SHA-256 hex of a text, by `sha256sum` (the tests do not link a crypto library).
+    static func sha256(_ text: String) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        try? p.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+}

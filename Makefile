@@ -9,8 +9,8 @@ demo: setup
 	swift run -c release slotsim run scenarios/quickstart.yaml
 
 # Every test of the package: the Python checks (schema of the bundled scenarios, a CSV
-# export in pandas, the notebook, an HTML report in headless Chromium), then swift test,
-# whose summary ends the output.
+# export in pandas, the notebook, an HTML report in headless Chromium, the booking server
+# fuzzed with schemathesis), then swift test, whose summary ends the output.
 test:
 	@bash scripts/setup-system.sh test
 	bash scripts/check-python.sh

@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -49,6 +50,11 @@ let package = Package(
         .executableTarget(
             name: "sim-peer",
             dependencies: [.product(name: "DemandSimulation", package: rootIdentity)],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "hello-peer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -3,16 +3,60 @@ import Hummingbird
 import HTTPTypes
 import SlotAllocation
 
-/// The CoWIN-style v2 API (documented in `openapi.yaml`): public availability, OTP login,
+/// The CoWIN-style v2 API (documented in `docs/openapi.yaml`): public availability, OTP login,
 /// beneficiaries, schedule and cancel.
 enum API {
     static let ist = TimeZone(secondsFromGMT: 19_800)!
 
     static func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        write(object, &out)
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    /// JSON for the values the handlers build (dictionaries with keys in byte order, arrays,
+    /// strings, integers, doubles, booleans): Foundation's writer sorts keys with ICU collation,
+    /// which made availability queries a hundred times slower.
+    static func write(_ value: Any, _ out: inout [UInt8]) {
+        switch value {
+        case let dictionary as [String: Any]:
+            out.append(UInt8(ascii: "{"))
+            for (n, key) in dictionary.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(key, &out)
+                out.append(UInt8(ascii: ":"))
+                write(dictionary[key]!, &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case let array as [Any]:
+            out.append(UInt8(ascii: "["))
+            for (n, element) in array.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let text as String: writeString(text, &out)
+        case let flag as Bool: out += Array((flag ? "true" : "false").utf8)
+        case let number as Int: out += Array(String(number).utf8)
+        case let number as Double: out += Array((number.isFinite ? String(number) : "null").utf8)
+        default: out += Array("null".utf8)
+        }
+    }
+
+    static func writeString(_ text: String, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     static func error(_ e: APIError) -> Response {
@@ -43,7 +87,8 @@ enum API {
         guard let value = object[key] as? String, value.count <= maxLength, !value.isEmpty else {
             throw APIError.badRequest("\(key) must be a non-empty string of at most \(maxLength) characters")
         }
-        if let pattern, value.range(of: pattern, options: .regularExpression) == nil {
+        // Patterns are anchored with ^…$; a trailing line break (which $ would let through) is refused too.
+        if let pattern, value.contains(where: \.isNewline) || value.range(of: pattern, options: .regularExpression) == nil {
             throw APIError.badRequest("\(key) is not in the expected format")
         }
         return value
@@ -65,25 +110,50 @@ enum API {
         return values
     }
 
-    /// "DD-MM-YYYY" to a campaign day (IST).
+    /// "DD-MM-YYYY" to a campaign day (days since the epoch's date); only real dates.
     static func day(_ text: String?, epoch: Date) throws -> Int {
-        guard let text, text.count == 10 else { throw APIError(400, "USRRES0001", "date must be DD-MM-YYYY") }
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ist
-        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[2], month: parts[1], day: parts[0])) else {
+        guard let text, text.utf8.count == 10 else { throw APIError(400, "USRRES0001", "date must be DD-MM-YYYY") }
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, parts[0].count == 2, parts[1].count == 2, parts[2].count == 4,
+              let d = Int(parts[0]), let m = Int(parts[1]), let y = Int(parts[2]), (1...12).contains(m), (1...31).contains(d),
+              (1900...2200).contains(y) else {
             throw APIError(400, "USRRES0001", "date must be DD-MM-YYYY")
         }
-        let day = (date.timeIntervalSince(epoch) / 86_400).rounded(.down)
-        guard abs(day) < 100_000 else { throw APIError(400, "USRRES0001", "date is out of range") }
-        return Int(day)
+        let number = civilDay(y, m, d)
+        guard civilDate(number) == (y, m, d) else { throw APIError(400, "USRRES0001", "date \(text) does not exist") }
+        return number - civilDay(epoch)
     }
 
     static func dateText(day: Int, epoch: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = ist
-        formatter.dateFormat = "dd-MM-yyyy"
-        return formatter.string(from: epoch + TimeInterval(day) * 86_400)
+        let (y, m, d) = civilDate(civilDay(epoch) + day)
+        return String(format: "%02d-%02d-%04d", d, m, y)
+    }
+
+    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm; no calendar objects on the hot path).
+    static func civilDay(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilDate(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    /// The civil day number of the epoch's date in India.
+    static func civilDay(_ epoch: Date) -> Int {
+        Int(((epoch.timeIntervalSince1970 + 19_800) / 86_400).rounded(.down))
     }
 
     static func slotText(_ w: SlotWindow) -> String {

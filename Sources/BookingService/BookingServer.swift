@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import SlotAllocation
+import Synchronization
 
 /// How `slotsim serve` runs the server.
 public struct ServiceConfiguration: Sendable {
@@ -38,6 +39,8 @@ public final class BookingServer: Sendable {
     let sessions: Sessions
     let limiter: RateLimiter
     let epoch: Date
+    /// Public availability responses, by query, until they expire (``ServiceConfiguration/cacheSeconds``).
+    let responseCache = Mutex([String: (expires: Date, bytes: [UInt8])]())
 
     public init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
         let vault = try Vault(secret: configuration.dataKey)
@@ -78,22 +81,24 @@ public final class BookingServer: Sendable {
         }
         v2.get("appointment/sessions/public/findByDistrict") { request, context in
             try self.limit(context)
+            if let hit = self.cachedResponse(request) { return hit }
             let (district, day) = try self.districtAndDay(request)
             let list = self.store.published.centersOf[district].compactMap { c -> [String: Any]? in
                 guard let s = self.store.published.session(center: c, day: day) else { return nil }
                 return self.centerJSON(c).merging(self.sessionJSON(s)) { a, _ in a }
             }
-            return self.cached(["sessions": list])
+            return self.cached(["sessions": list], request)
         }
         v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
             try self.limit(context)
+            if let hit = self.cachedResponse(request) { return hit }
             let (district, day) = try self.districtAndDay(request)
             let centers = self.store.published.centersOf[district].map { c -> [String: Any] in
                 var center = self.centerJSON(c)
                 center["sessions"] = (day..<(day + 7)).compactMap { self.store.published.session(center: c, day: $0).map(self.sessionJSON) }
                 return center
             }
-            return self.cached(["centers": centers])
+            return self.cached(["centers": centers], request)
         }
         // Login.
         v2.post("auth/public/generateOTP") { request, context in
@@ -165,13 +170,17 @@ public final class BookingServer: Sendable {
             guard !beneficiaries.isEmpty, Set(beneficiaries).count == beneficiaries.count else {
                 throw APIError.badRequest("beneficiaries must list 1 to 4 different reference ids")
             }
-            if let key, let earlier = self.store.read({ $0.idempotent[account + "/" + key] }) {
-                return API.json(["appointment_confirmation_no": earlier])
-            }
             guard let session = self.store.published.sessions[sessionID] else { throw APIError(400, "APPOIN0018", "no such session_id") }
             let slots = self.store.published.centers[session.center].spec.slots
             guard let slot = slots.firstIndex(where: { API.slotText($0) == slotText }) else {
                 throw APIError(400, "APPOIN0015", "slot must be one of the session's: \(slots.map(API.slotText).joined(separator: ", "))")
+            }
+            if let key, let earlier = self.store.read({ $0.idempotent[account + "/" + key] }) {
+                let parts = earlier.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, parts[1] == BookingStore.fingerprint(dose, sessionID, slot, beneficiaries) else {
+                    throw APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request")
+                }
+                return API.json(["appointment_confirmation_no": String(parts[0])])
             }
             let record = JournalRecord.schedule(appointment: UUID().uuidString.lowercased(), account: account, beneficiaries: beneficiaries,
                                                 session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
@@ -222,10 +231,32 @@ public final class BookingServer: Sendable {
         return (district - 1, try API.day(request.uri.queryParameters.get("date").map { String($0) }, epoch: epoch))
     }
 
-    func cached(_ object: [String: Any]) -> Response {
+    var cacheHeaders: HTTPFields {
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
-        return API.json(object, headers: headers)
+        headers[.contentType] = "application/json"
+        return headers
+    }
+
+    /// Availability as computed at most `cacheSeconds` ago for the same query (0: never cached).
+    func cachedResponse(_ request: Request) -> Response? {
+        guard configuration.cacheSeconds > 0 else { return nil }
+        let key = request.uri.description
+        guard let hit = responseCache.withLock({ $0[key] }), hit.expires > Date() else { return nil }
+        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: hit.bytes)))
+    }
+
+    func cached(_ object: [String: Any], _ request: Request) -> Response {
+        var bytes: [UInt8] = []
+        API.write(object, &bytes)
+        if configuration.cacheSeconds > 0 {
+            let expires = Date() + TimeInterval(configuration.cacheSeconds)
+            responseCache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[request.uri.description] = (expires, bytes)
+            }
+        }
+        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     func centerJSON(_ c: Int) -> [String: Any] {

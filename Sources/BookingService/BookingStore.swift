@@ -128,7 +128,7 @@ final class BookingStore: @unchecked Sendable {
             }
             for reference in references { b.people[reference]!.appointments[dose.rawValue - 1] = appointment }
             b.appointments[appointment] = Booked(account: account, session: sessionID, slot: slot, dose: dose, beneficiaries: references)
-            if let key { b.idempotent[account + "/" + key] = appointment }
+            if let key { b.idempotent[account + "/" + key] = appointment + " " + Self.fingerprint(doseNumber, sessionID, slot, references) }
             return .success(appointment)
         case let .cancel(appointment, account, references, now, key):
             guard let booked = b.appointments[appointment], booked.account == account else {
@@ -151,6 +151,11 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
+    /// What a schedule request asked for, to tell a retry from a different request under the same key.
+    static func fingerprint(_ dose: Int, _ session: String, _ slot: Int, _ beneficiaries: [String]) -> String {
+        "\(dose)/\(session)/\(slot)/\(beneficiaries.joined(separator: ","))"
+    }
+
     private func rollback(_ booked: [AppointmentID], _ now: Int) {
         for id in booked { _ = engine.cancel(id, now: now) }
     }
@@ -168,6 +173,11 @@ final class BookingStore: @unchecked Sendable {
     /// Applies `record` and writes it to the journal in the same critical section (so the
     /// journal's order is the order of the changes); returns once it is on disk.
     func commit(_ record: JournalRecord) async -> Result<String, APIError> {
+        // After a failed write nothing more is changed: the server must be restarted (it then
+        // rebuilds exactly the acknowledged state from the journal).
+        if let failure = journal.failure {
+            return .failure(APIError(503, "SRV0002", "storage failed (\(failure)); the server must be restarted"))
+        }
         let encoded: Data
         do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
         let (outcome, sequence) = books.withLock { b -> (Result<String, APIError>, UInt64?) in

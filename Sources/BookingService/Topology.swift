@@ -93,6 +93,8 @@ struct Published: Sendable {
     /// Centres by district.
     var centersOf: [[Int]]
     var sessions: [String: PublishedSession]
+    /// The same sessions by centre × day, for availability queries.
+    var byCenterDay: [PublishedSession?]
     var days: Int
     var vaccines: [Vaccine]
 
@@ -104,6 +106,7 @@ struct Published: Sendable {
         centers = []
         centersOf = []
         sessions = [:]
+        byCenterDay = []
         for (d, district) in topology.districts.enumerated() {
             var list: [Int] = []
             for spec in district.centers {
@@ -116,6 +119,7 @@ struct Published: Sendable {
                     let id = ServiceTopology.sessionID(center: number, day: day)
                     sessions[id] = PublishedSession(index: session, id: id, district: d, center: number, day: day)
                 }
+                byCenterDay += (0..<topology.days).map { day in sessions[ServiceTopology.sessionID(center: number, day: day)] }
                 centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: 110_001 + d * 100 + number % 100,
                                                spec: spec, sessions: (0..<topology.days).map { spec.capacityPerDay > 0 ? $0 : nil }))
                 list.append(number)
@@ -126,6 +130,6 @@ struct Published: Sendable {
 
     func session(center: Int, day: Int) -> PublishedSession? {
         guard (0..<days).contains(day), centers.indices.contains(center) else { return nil }
-        return sessions[ServiceTopology.sessionID(center: center, day: day)]
+        return byCenterDay[center * days + day]
     }
 }

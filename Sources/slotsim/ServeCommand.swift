@@ -7,7 +7,7 @@ import SlotAllocation
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a scenario's centres and sessions through a CoWIN-style booking API (see openapi.yaml).",
+        abstract: "Serve a scenario's centres and sessions through a CoWIN-style booking API (see docs/openapi.yaml).",
         discussion: """
             Bookings are decided by the allocator under the scenario's policy and written to an append-only \
             journal in --data-dir before they are acknowledged. Personal data is sealed with a key from \
@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("rate-limit"), help: "Public calls allowed per address: COUNT/SECONDS.")
     var rateLimit = "100/300"
+
+    @Option(name: .customLong("cache-seconds"), help: "Public availability may be served from a cache this old (0: never).")
+    var cacheSeconds = 5
 
     @Option(name: .customLong("otp-outbox"), help: "File the one-time passwords are written to (no SMS gateway is built in).")
     var otpOutbox: String
@@ -84,6 +87,11 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.rateLimit = parts[0]
         configuration.rateWindowSeconds = TimeInterval(parts[1])
+        guard (0...3600).contains(cacheSeconds) else {
+            printError("--cache-seconds must be between 0 and 3600")
+            throw ExitCode(1)
+        }
+        configuration.cacheSeconds = cacheSeconds
         let server: BookingServer
         do {
             server = try BookingServer(topology: ServiceTopology(stateName: loaded.name, districts: districts, days: campaign.days, policy: policy),

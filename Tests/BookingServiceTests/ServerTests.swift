@@ -34,12 +34,13 @@ final class MemoryOTPSender: OTPSender {
         let directory: String
     }
 
-    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil) throws -> Harness {
+    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0) throws -> Harness {
         let sender = MemoryOTPSender()
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
         var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: 7, count: 32),
                                                  startDate: Date() - 86_400 * 0, otpSender: sender)
         configuration.rateLimit = rateLimit
+        configuration.cacheSeconds = cacheSeconds
         return Harness(server: try BookingServer(topology: topology(capacity: capacity), configuration: configuration), sender: sender, directory: dir)
     }
 
@@ -73,7 +74,7 @@ final class MemoryOTPSender: OTPSender {
     }
 
     @Test func publicEndpointsFollowTheContract() async throws {
-        let h = try Self.harness()
+        let h = try Self.harness(cacheSeconds: 5)
         try await Application(router: h.server.router()).test(.live) { client in
             let states = Self.json(try await client.execute(uri: "/api/v2/admin/location/states", method: .get))
             #expect((states["states"] as? [[String: Any]])?.first?["state_id"] as? Int == 1)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Load tests of slotsim serve on loopback with wrk (Debian's package), in one run:
+#  1. a Hummingbird hello-world (hello-peer), the baseline;
+#  2. GET findByDistrict;
+#  3. POST schedule, durable bookings with the embedded journal (each request a new person).
+# Needs release builds:  swift build -c release --product slotsim
+#                        swift build -c release --package-path Benchmarks --product hello-peer
+# Usage: bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+users=${1:-60000}
+seconds=${2:-5}
+command -v wrk >/dev/null || { echo "load-test: wrk is missing: sudo apt-get install -y wrk" >&2; exit 2; }
+slotsim=.build/release/slotsim
+hello=Benchmarks/.build/release/hello-peer
+[ -x "$slotsim" ] && [ -x "$hello" ] || { echo "load-test: build first (see the header of this script)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$hello" 18081 >/dev/null 2>&1 &
+sleep 1
+echo "== hello-world (Hummingbird), ${seconds} s"
+wrk -t2 -c64 -d"${seconds}s" http://127.0.0.1:18081/hello | grep -E "Requests/sec|Latency"
+kill %1; wait %1 2>/dev/null || true
+
+head -c 32 /dev/urandom > "$work/key"
+"$slotsim" serve --scenario scenarios/quickstart.yaml --set campaign.days=3 --set "campaign.districts[0].centers[0].capacityPerDay=100000" \
+  --port 18080 --data-dir "$work/data" --key-file "$work/key" --otp-outbox "$work/outbox" --rate-limit 100000000/60 > "$work/serve.log" 2>&1 &
+for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+grep -q "listening on" "$work/serve.log" || { cat "$work/serve.log" >&2; exit 1; }
+date=$(TZ=Asia/Kolkata date -d tomorrow +%d-%m-%Y)
+echo "== findByDistrict (30 centres), ${seconds} s"
+wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:18080/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" | grep -E "Requests/sec|Latency|Non-2xx"
+
+echo "== schedule: creating $users people"
+python3 Benchmarks/peers/load/make-users.py 18080 "$work/outbox" "$users" "$work/users.txt"
+session=$(curl -s "http://127.0.0.1:18080/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" | python3 -c 'import json,sys;print(json.load(sys.stdin)["sessions"][0]["session_id"])')
+echo "== schedule (durable, group commit), ${seconds} s"
+USERS="$work/users.txt" SESSION="$session" wrk -t2 -c64 -d"${seconds}s" -s Benchmarks/peers/load/schedule.lua http://127.0.0.1:18080 | grep -E "Requests/sec|requests in|Non-2xx|p50"
+echo "journal: $(stat -c %s "$work/data/journal.log") bytes"

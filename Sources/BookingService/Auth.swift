@@ -39,21 +39,37 @@ final class Sessions: Sendable {
     }
     static let otpLifetime: TimeInterval = 180
     static let otpAttemptsMax = 3
+    /// One OTP per mobile per this many seconds (CoWIN: 180), and at most this many wrong codes per mobile a day.
+    static let resendSeconds: TimeInterval = 180
+    static let wrongCodesPerDayMax = 10
     let tokenLifetime: TimeInterval
-    private let state = Mutex((transactions: [String: Transaction](), tokens: [String: Token]()))
+    private let state = Mutex((transactions: [String: Transaction](), tokens: [String: Token](),
+                               lastSent: [String: Date](), wrong: [String: (since: Date, count: Int)]()))
 
     init(tokenLifetime: TimeInterval) { self.tokenLifetime = tokenLifetime }
 
-    /// A new transaction for `account` (the mobile's lookup key); returns its id and the code.
-    func begin(account: String) -> (transaction: String, otp: String) {
+    /// A new transaction for `account` (the mobile's lookup key); returns its id and the code,
+    /// unless one was sent less than ``resendSeconds`` ago or the mobile is locked for wrong codes.
+    func begin(account: String) -> Result<(transaction: String, otp: String), APIError> {
         let otp = String(format: "%06d", Int.random(in: 0..<1_000_000))
         let transaction = UUID().uuidString.lowercased()
-        state.withLock { s in
+        return state.withLock { s in
             let now = Date()
-            if s.transactions.count > 100_000 { s.transactions = s.transactions.filter { $0.value.expires > now } }
+            if let last = s.lastSent[account], now.timeIntervalSince(last) < Self.resendSeconds {
+                return .failure(APIError(429, "USRAUT0005", "an OTP was sent to this mobile less than 3 minutes ago; retry after \(Int(Self.resendSeconds - now.timeIntervalSince(last)) + 1)"))
+            }
+            if let wrong = s.wrong[account], now.timeIntervalSince(wrong.since) < 86_400, wrong.count >= Self.wrongCodesPerDayMax {
+                return .failure(APIError(429, "USRAUT0006", "too many wrong codes for this mobile today; retry after \(Int(86_400 - now.timeIntervalSince(wrong.since)) + 1)"))
+            }
+            if s.transactions.count > 100_000 {
+                s.transactions = s.transactions.filter { $0.value.expires > now }
+                s.lastSent = s.lastSent.filter { now.timeIntervalSince($0.value) < Self.resendSeconds }
+                s.wrong = s.wrong.filter { now.timeIntervalSince($0.value.since) < 86_400 }
+            }
+            s.lastSent[account] = now
             s.transactions[transaction] = Transaction(account: account, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
+            return .success((transaction, otp))
         }
-        return (transaction, otp)
     }
 
     /// Checks the SHA-256 (hex) of the code; returns a bearer token.
@@ -64,6 +80,10 @@ final class Sessions: Sendable {
                 return .failure(APIError(401, "USRAUT0003", "unknown or expired txnId"))
             }
             guard t.otpHash == otpHash.lowercased() else {
+                var wrong = s.wrong[t.account] ?? (now, 0)
+                if now.timeIntervalSince(wrong.since) >= 86_400 { wrong = (now, 0) }
+                wrong.count += 1
+                s.wrong[t.account] = wrong
                 t.attempts += 1
                 s.transactions[transaction] = t.attempts >= Self.otpAttemptsMax ? nil : t
                 return .failure(APIError(401, "USRAUT0004", "invalid OTP"))

@@ -44,17 +44,22 @@ public final class BookingServer: Sendable {
 
     public init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
         let vault = try Vault(secret: configuration.dataKey)
-        store = try BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = API.ist
+        // A journal keeps its own day 0: restarting on another day does not move the bookings.
+        store = try BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory,
+                                 epoch: calendar.startOfDay(for: configuration.startDate))
+        epoch = store.epoch
         self.configuration = configuration
         sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds)
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = API.ist
-        epoch = calendar.startOfDay(for: configuration.startDate)
     }
 
     /// Seconds since day 0's midnight (the engine's clock).
     var now: Int { Int(Date().timeIntervalSince(epoch)) }
+
+    /// Writes what is queued and closes the journal (the data directory can then be opened again).
+    public func close() { store.journal.close() }
 
     /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
@@ -62,6 +67,7 @@ public final class BookingServer: Sendable {
                                                                      serverName: "slotsim"),
                               onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
         try await app.runService()
+        close()
     }
 
     func router() -> Router<ServiceContext> {
@@ -81,24 +87,24 @@ public final class BookingServer: Sendable {
         }
         v2.get("appointment/sessions/public/findByDistrict") { request, context in
             try self.limit(context)
-            if let hit = self.cachedResponse(request) { return hit }
             let (district, day) = try self.districtAndDay(request)
+            if let hit = self.cachedResponse("find/\(district)/\(day)") { return hit }
             let list = self.store.published.centersOf[district].compactMap { c -> [String: Any]? in
                 guard let s = self.store.published.session(center: c, day: day) else { return nil }
                 return self.centerJSON(c).merging(self.sessionJSON(s)) { a, _ in a }
             }
-            return self.cached(["sessions": list], request)
+            return self.cached(["sessions": list], key: "find/\(district)/\(day)")
         }
         v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
             try self.limit(context)
-            if let hit = self.cachedResponse(request) { return hit }
             let (district, day) = try self.districtAndDay(request)
+            if let hit = self.cachedResponse("calendar/\(district)/\(day)") { return hit }
             let centers = self.store.published.centersOf[district].map { c -> [String: Any] in
                 var center = self.centerJSON(c)
                 center["sessions"] = (day..<(day + 7)).compactMap { self.store.published.session(center: c, day: $0).map(self.sessionJSON) }
                 return center
             }
-            return self.cached(["centers": centers], request)
+            return self.cached(["centers": centers], key: "calendar/\(district)/\(day)")
         }
         // Login.
         v2.post("auth/public/generateOTP") { request, context in
@@ -106,9 +112,12 @@ public final class BookingServer: Sendable {
             var request = request
             let body = try await API.body(&request, context, allowed: ["mobile"], required: ["mobile"])
             let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
-            let (transaction, otp) = self.sessions.begin(account: self.store.vault.lookup(mobile: mobile))
-            self.configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
-            return API.json(["txnId": transaction])
+            switch self.sessions.begin(account: self.store.vault.lookup(mobile: mobile)) {
+            case .success(let (transaction, otp)):
+                self.configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
+                return API.json(["txnId": transaction])
+            case .failure(let error): throw error
+            }
         }
         v2.post("auth/public/confirmOTP") { request, context in
             try self.limit(context)
@@ -159,7 +168,7 @@ public final class BookingServer: Sendable {
         }
         v2.post("appointment/schedule") { request, context in
             let account = try self.account(request)
-            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            let key = try self.idempotencyKey(request)
             var request = request
             let body = try await API.body(&request, context, allowed: ["dose", "session_id", "slot", "beneficiaries", "center_id"],
                                           required: ["dose", "session_id", "slot", "beneficiaries"])
@@ -175,13 +184,6 @@ public final class BookingServer: Sendable {
             guard let slot = slots.firstIndex(where: { API.slotText($0) == slotText }) else {
                 throw APIError(400, "APPOIN0015", "slot must be one of the session's: \(slots.map(API.slotText).joined(separator: ", "))")
             }
-            if let key, let earlier = self.store.read({ $0.idempotent[account + "/" + key] }) {
-                let parts = earlier.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, parts[1] == BookingStore.fingerprint(dose, sessionID, slot, beneficiaries) else {
-                    throw APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request")
-                }
-                return API.json(["appointment_confirmation_no": String(parts[0])])
-            }
             let record = JournalRecord.schedule(appointment: UUID().uuidString.lowercased(), account: account, beneficiaries: beneficiaries,
                                                 session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
             switch await self.store.commit(record) {
@@ -191,14 +193,11 @@ public final class BookingServer: Sendable {
         }
         v2.post("appointment/cancel") { request, context in
             let account = try self.account(request)
-            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            let key = try self.idempotencyKey(request)
             var request = request
             let body = try await API.body(&request, context, allowed: ["appointment_id", "beneficiariesToCancel"], required: ["appointment_id"])
             let appointment = try API.string(body, "appointment_id", maxLength: 64)
             let references = body["beneficiariesToCancel"] == nil ? [] : try API.stringArray(body, "beneficiariesToCancel", max: 4)
-            if let key, self.store.read({ $0.idempotent[account + "/cancel/" + key] }) == appointment {
-                return Response(status: .noContent)
-            }
             let record = JournalRecord.cancel(appointment: appointment, account: account, beneficiaries: references, now: self.now, idempotencyKey: key)
             switch await self.store.commit(record) {
             case .success: return Response(status: .noContent)
@@ -215,8 +214,17 @@ public final class BookingServer: Sendable {
         guard allowed else { throw APIError(429, "USRRES0429", "too many requests from this address; retry after \(retry)") }
     }
 
+    /// The Idempotency-Key header: at most 64 of A–Z, a–z, 0–9, '-' and '_'.
+    func idempotencyKey(_ request: Request) throws -> String? {
+        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard (1...64).contains(key.utf8.count), key.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 64 letters, digits, '-' or '_'")
+        }
+        return key
+    }
+
     func account(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
               let account = sessions.account(bearer: String(header.dropFirst(7))) else {
             throw APIError(401, "USRAUT0001", "the token is missing, invalid or expired")
         }
@@ -239,21 +247,20 @@ public final class BookingServer: Sendable {
     }
 
     /// Availability as computed at most `cacheSeconds` ago for the same query (0: never cached).
-    func cachedResponse(_ request: Request) -> Response? {
+    func cachedResponse(_ key: String) -> Response? {
         guard configuration.cacheSeconds > 0 else { return nil }
-        let key = request.uri.description
         guard let hit = responseCache.withLock({ $0[key] }), hit.expires > Date() else { return nil }
         return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: hit.bytes)))
     }
 
-    func cached(_ object: [String: Any], _ request: Request) -> Response {
+    func cached(_ object: [String: Any], key: String) -> Response {
         var bytes: [UInt8] = []
         API.write(object, &bytes)
         if configuration.cacheSeconds > 0 {
             let expires = Date() + TimeInterval(configuration.cacheSeconds)
             responseCache.withLock { cache in
                 if cache.count > 10_000 { cache.removeAll() }
-                cache[request.uri.description] = (expires, bytes)
+                cache[key] = (expires, bytes)
             }
         }
         return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -17,6 +17,9 @@ struct APIError: Error, Sendable {
 
 /// One change of state, as the journal keeps it; replaying them in order rebuilds the state.
 enum JournalRecord: Codable, Sendable {
+    /// The first record: day 0 (seconds since 1970 of its midnight in India), a hash of the
+    /// topology and policy the journal's decisions were made under, and a check of the data key.
+    case header(epoch: Int, topology: String, keyCheck: String)
     case beneficiary(reference: String, account: String, sealedName: Data, sealedPhotoID: Data, photoIDType: String,
                      birthYear: Int, gender: String)
     case schedule(appointment: String, account: String, beneficiaries: [String], session: String, slot: Int, dose: Int,
@@ -53,8 +56,10 @@ final class BookingStore: @unchecked Sendable {
         var people: [String: Person] = [:]
         var accounts: [String: [String]] = [:]
         var appointments: [String: Booked] = [:]
-        /// Idempotency key (per account) → the appointment number the first request got.
+        /// Idempotency key (per account and operation) → the appointment number the first request got.
         var idempotent: [String: String] = [:]
+        /// The journal sequence of the last change (a retry waits for it to be on disk).
+        var lastSequence: UInt64 = 0
     }
 
     static let beneficiariesPerMobile = 4
@@ -65,7 +70,10 @@ final class BookingStore: @unchecked Sendable {
     let journal: Journal
     private let books = Mutex(Books())
 
-    init(topology: ServiceTopology, vault: Vault, dataDirectory: String) throws(ServiceError) {
+    /// Day 0 of this journal (the start date given when it was created).
+    let epoch: Date
+
+    init(topology: ServiceTopology, vault: Vault, dataDirectory: String, epoch proposed: Date) throws(ServiceError) {
         do {
             engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
                 horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
@@ -83,20 +91,55 @@ final class BookingStore: @unchecked Sendable {
         let (journal, records) = try Journal.open(path: dataDirectory + "/journal.log")
         self.journal = journal
         let decoder = JSONDecoder()
-        for (n, data) in records.enumerated() {
+        let topologyHash = Self.hash(topology)
+        let keyCheck = vault.lookup(mobile: "slotsim key check")
+        var start = proposed
+        var failure: ServiceError? = nil
+        if let first = records.first {
+            if case let .header(epoch, hash, check)? = try? decoder.decode(JournalRecord.self, from: first) {
+                if check != keyCheck {
+                    failure = .journal("the data key is not the one this journal was written with")
+                } else if hash != topologyHash {
+                    failure = .journal("the scenario (centres, days or policy) differs from the one this journal was written with; serve it with a new --data-dir")
+                } else {
+                    start = Date(timeIntervalSince1970: TimeInterval(epoch))
+                }
+            } else {
+                failure = .journal("\(dataDirectory)/journal.log does not start with a header: not a journal of this slotsim")
+            }
+        }
+        epoch = start
+        if let failure {
+            journal.close()  // release the directory
+            throw failure
+        }
+        if records.isEmpty {
+            guard let header = try? JSONEncoder().encode(JournalRecord.header(epoch: Int(proposed.timeIntervalSince1970), topology: topologyHash, keyCheck: keyCheck)) else {
+                journal.close()
+                throw .journal("cannot encode the header")
+            }
+            _ = journal.append(header)  // on disk before the first acknowledged change (the journal keeps order)
+        }
+        for (n, data) in records.enumerated().dropFirst() {
             let record: JournalRecord
             do { record = try decoder.decode(JournalRecord.self, from: data) } catch {
+                journal.close()
                 throw .journal("record \(n + 1) cannot be read: \(error)")
             }
             let outcome = books.withLock { b in apply(record, &b) }
-            if case .failure(let error) = outcome { throw .journal("record \(n + 1) does not replay: \(error.message)") }
+            if case .failure(let error) = outcome {
+                journal.close()
+                throw .journal("record \(n + 1) does not replay: \(error.message)")
+            }
         }
     }
 
     /// Applies a change to the engine and the books (live or on replay). On refusal nothing changes.
     private func apply(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
         switch record {
+        case .header: return .failure(APIError(500, "SRV0003", "a header in the middle of the journal"))
         case let .beneficiary(reference, account, name, photo, photoType, birthYear, gender):
+            guard b.people[reference] == nil else { return .failure(APIError(409, "BENREG0009", "reference id taken; retry")) }
             guard (b.accounts[account]?.count ?? 0) < Self.beneficiariesPerMobile else {
                 return .failure(APIError(400, "BENREG0004", "at most \(Self.beneficiariesPerMobile) beneficiaries per mobile number"))
             }
@@ -128,7 +171,7 @@ final class BookingStore: @unchecked Sendable {
             }
             for reference in references { b.people[reference]!.appointments[dose.rawValue - 1] = appointment }
             b.appointments[appointment] = Booked(account: account, session: sessionID, slot: slot, dose: dose, beneficiaries: references)
-            if let key { b.idempotent[account + "/" + key] = appointment + " " + Self.fingerprint(doseNumber, sessionID, slot, references) }
+            if let key { b.idempotent[account + "/schedule/" + key] = appointment + " " + Self.fingerprint(doseNumber, sessionID, slot, references) }
             return .success(appointment)
         case let .cancel(appointment, account, references, now, key):
             guard let booked = b.appointments[appointment], booked.account == account else {
@@ -148,6 +191,30 @@ final class BookingStore: @unchecked Sendable {
             if left.isEmpty { b.appointments[appointment] = nil } else { b.appointments[appointment]!.beneficiaries = left }
             if let key { b.idempotent[account + "/cancel/" + key] = appointment }
             return .success(appointment)
+        }
+    }
+
+    /// A hash of what decides bookings: days, centres and the policy.
+    static func hash(_ topology: ServiceTopology) -> String {
+        var text = "\(topology.days)|"
+        for d in topology.districts {
+            text += d.name + "{"
+            for c in d.centers { text += "\(c.name),\(c.vaccine),\(c.capacityPerDay),\(c.minAge),\(c.maxAge ?? -1),\(c.slots);" }
+            text += "}"
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // a stable text: key order must not vary between runs
+        let policy = (try? encoder.encode(topology.policy)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return Vault.sha256Hex(text + policy)
+    }
+
+    /// The idempotency entry a record would hit, and (for schedule) its request's fingerprint.
+    static func idempotency(_ record: JournalRecord) -> (String, String?)? {
+        switch record {
+        case let .schedule(_, account, references, session, slot, dose, _, key?):
+            (account + "/schedule/" + key, fingerprint(dose, session, slot, references))
+        case let .cancel(_, account, _, _, key?): (account + "/cancel/" + key, nil)
+        default: nil
         }
     }
 
@@ -181,9 +248,19 @@ final class BookingStore: @unchecked Sendable {
         let encoded: Data
         do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
         let (outcome, sequence) = books.withLock { b -> (Result<String, APIError>, UInt64?) in
+            // A retry under the same idempotency key gets the first answer, once that is on disk.
+            if let (key, fingerprint) = Self.idempotency(record), let earlier = b.idempotent[key] {
+                let parts = earlier.split(separator: " ", maxSplits: 1)
+                guard fingerprint == nil || (parts.count == 2 && parts[1] == fingerprint!) else {
+                    return (.failure(APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request")), nil)
+                }
+                return (.success(String(parts[0])), b.lastSequence)
+            }
             let outcome = apply(record, &b)
             guard case .success = outcome else { return (outcome, nil) }
-            return (outcome, journal.append(encoded))
+            let sequence = journal.append(encoded)
+            b.lastSequence = sequence
+            return (outcome, sequence)
         }
         guard let sequence else { return outcome }
         guard await journal.durable(sequence) else {

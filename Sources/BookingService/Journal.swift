@@ -21,39 +21,63 @@ final class Journal: @unchecked Sendable {
     }
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
     static let recordMax = 1 << 20
 
     /// Opens (or creates) the journal at `path` and returns it with the payloads it holds, in order.
     static func open(path: String) throws(ServiceError) -> (Journal, [Data]) {
-        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let exists = FileManager.default.fileExists(atPath: path)
+        let data: Data
+        do {
+            data = exists ? try Data(contentsOf: URL(fileURLWithPath: path)) : Data()
+        } catch {
+            throw .journal("cannot read \(path): \(error.localizedDescription)")
+        }
         var records: [Data] = []
         var offset = 0
         let bytes = [UInt8](data)
         while offset + 8 <= bytes.count {
             let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
             let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
-            guard length <= recordMax, offset + 8 + length <= bytes.count else { break }
+            // A zero length is never written (a zero-filled tail after a power loss looks like one).
+            guard length > 0, length <= recordMax, offset + 8 + length <= bytes.count else { break }
             let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
             guard CRC32.checksum(payload) == crc else { break }
             records.append(Data(payload))
             offset += 8 + length
         }
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT, 0o600)
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw .journal("cannot open \(path): \(String(cString: strerror(errno)))") }
+        // One writer only: a second server on the same directory would interleave records.
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Foundation.close(fd)
+            throw .journal("\(path) is in use by another slotsim serve (one server per data directory)")
+        }
         if offset < bytes.count {
-            // A torn or corrupt tail: never acknowledged (its fsync did not finish), so cut it off.
+            // A torn or corrupt tail: never acknowledged if it is a crash's half-written batch. The cut
+            // bytes are kept beside the journal, so nothing is destroyed if it was damage instead.
+            let damaged = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
+            FileManager.default.createFile(atPath: damaged, contents: Data(bytes[offset...]), attributes: [.posixPermissions: 0o600])
             guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
                 throw .journal("cannot cut the torn tail of \(path): \(String(cString: strerror(errno)))")
             }
         }
-        guard lseek(fd, 0, SEEK_END) >= 0 else { throw .journal("cannot seek \(path)") }
+        if !exists {
+            // The new file's directory entry must be durable too.
+            let dir = Foundation.open((path as NSString).deletingLastPathComponent, O_RDONLY)
+            if dir >= 0 {
+                fsync(dir)
+                Foundation.close(dir)
+            }
+        }
         return (Journal(fd: fd, path: path), records)
     }
 
     private init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
-        let thread = Thread { [unowned self] in self.writeLoop() }
+        // The writer thread holds the journal for the life of the process (a server has one).
+        let thread = Thread { self.writeLoop() }
         thread.name = "slotsim-journal"
         thread.start()
     }
@@ -77,8 +101,8 @@ final class Journal: @unchecked Sendable {
     func durable(_ sequence: UInt64) async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let ready: Bool? = state.withLock { s in
-                if s.failure != nil { return false }
                 if s.durable >= sequence { return true }
+                if s.failure != nil { return false }
                 s.waiters.append((sequence, continuation))
                 return nil
             }
@@ -90,7 +114,8 @@ final class Journal: @unchecked Sendable {
         while true {
             wake.wait()
             let (bytes, upTo, stop) = state.withLock { s -> ([UInt8], UInt64, Bool) in
-                let taken = s.buffer
+                // After a failure nothing more is written: what is on disk stays a prefix of what was acknowledged.
+                let taken = s.failure == nil ? s.buffer : []
                 s.buffer = []
                 return (taken, s.queued, s.stopping)
             }
@@ -119,8 +144,23 @@ final class Journal: @unchecked Sendable {
                 }
                 for (continuation, ok) in resumed { continuation.resume(returning: ok) }
             }
-            if stop { return }
+            if stop {
+                Foundation.close(fd)  // releases the lock
+                stopped.signal()
+                return
+            }
         }
+    }
+
+    /// Writes what is queued, closes the file and releases its lock; the journal takes no more records.
+    func close() {
+        let first = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return !s.stopping
+        }
+        guard first else { return }
+        wake.signal()
+        stopped.wait()
     }
 
     /// Bytes in the file so far (for tests and logs).

@@ -109,6 +109,8 @@ final class MemoryOTPSender: OTPSender {
             let wrong = try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: Self.body(["mobile": "12345"]))
             #expect(wrong.status == .badRequest)
             let token = try await Self.login(client, h, mobile: "9876543210")
+            let resend = try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: Self.body(["mobile": "9876543210"]))
+            #expect(resend.status == .tooManyRequests && resend.headers[.retryAfter] != nil, "one OTP per mobile per 3 minutes")
             let auth: HTTPFields = [.authorization: "Bearer \(token)"]
             var references: [String] = []
             for n in 0..<4 {
@@ -236,6 +238,7 @@ final class MemoryOTPSender: OTPSender {
             }
             return session
         }
+        h.server.close()
         let journal = h.directory + "/journal.log"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: journal))
         for secret in ["9876543210", "Secret Name", "ABCD1234"] {
@@ -252,12 +255,20 @@ final class MemoryOTPSender: OTPSender {
         #expect(again.server.store.read { $0.appointments.count } == 6)
         let cut = try Data(contentsOf: URL(fileURLWithPath: journal))
         #expect(cut.count == bytes.count, "the torn tail was cut off")
-        // Another key cannot open the names.
-        var wrongKey = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 8, count: 32), startDate: Date(), otpSender: MemoryOTPSender())
-        wrongKey.port = 0
-        let foreign = try BookingServer(topology: Self.topology(capacity: 10), configuration: wrongKey)
-        let person = foreign.store.read { $0.people.values.first! }
-        #expect(throws: ServiceError.self) { try foreign.store.vault.open(person.sealedName) }
+        // One server per data directory.
+        #expect(throws: ServiceError.self) { try Self.harness(capacity: 10, directory: h.directory) }
+        again.server.close()
+        // Another key, or another scenario, is refused rather than misread.
+        let wrongKey = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 8, count: 32), startDate: Date(), otpSender: MemoryOTPSender())
+        #expect(throws: ServiceError.self) { try BookingServer(topology: Self.topology(capacity: 10), configuration: wrongKey) }
+        #expect(throws: ServiceError.self) { try Self.harness(capacity: 11, directory: h.directory) }
+        // A journal keeps its day 0 whatever start date a restart is given.
+        var later = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 7, count: 32), startDate: Date() + 3 * 86_400,
+                                         otpSender: MemoryOTPSender())
+        later.cacheSeconds = 0
+        let restarted = try BookingServer(topology: Self.topology(capacity: 10), configuration: later)
+        #expect(restarted.epoch == again.server.epoch)
+        restarted.close()
     }
 }
 

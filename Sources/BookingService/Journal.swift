@@ -163,7 +163,7 @@ final class Journal: @unchecked Sendable {
         stopped.wait()
     }
 
-    /// Bytes in the file so far (for tests and logs).
+    /// Why the last write failed, if one did (the journal then takes no more changes).
     var failure: String? { state.withLock { $0.failure } }
 }
 

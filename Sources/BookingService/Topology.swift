@@ -61,8 +61,6 @@ struct PublishedCenter: Sendable {
     var name: String
     var pincode: Int
     var spec: ServiceTopology.Center
-    /// Sessions by day (nil where none).
-    var sessions: [Int?]
 }
 
 extension ServiceTopology {
@@ -121,7 +119,7 @@ struct Published: Sendable {
                 }
                 byCenterDay += (0..<topology.days).map { day in sessions[ServiceTopology.sessionID(center: number, day: day)] }
                 centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: 110_001 + d * 100 + number % 100,
-                                               spec: spec, sessions: (0..<topology.days).map { spec.capacityPerDay > 0 ? $0 : nil }))
+                                               spec: spec))
                 list.append(number)
             }
             centersOf.append(list)

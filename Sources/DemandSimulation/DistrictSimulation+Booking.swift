@@ -86,14 +86,15 @@ extension DistrictSimulation.State {
         }
         // Which sessions a band can use at all (age limits); the rest start marked full.
         var openCount = OpenCounts(bands: model.policy.ageBands.count, vaccines: vaccines.count)
-        let bands = Set(cohorts.map(\.band))
+        // One cohort per band carries the band's ages.
+        var bandAges: [Int: (min: Int, max: Int)] = [:]
+        for info in cohorts where bandAges[info.band] == nil { bandAges[info.band] = (info.minAge, info.maxAge) }
         for s in open {
             full1[Int(s)] = 0
             full2[Int(s)] = 0
             let center = centers[Int(sessionCenter[Int(s)])]
-            for band in bands {
-                let info = cohorts.first { $0.band == band }!
-                if info.minAge <= center.maxAge && info.maxAge >= center.minAge {
+            for (band, ages) in bandAges {
+                if ages.min <= center.maxAge && ages.max >= center.minAge {
                     openCount.add(1, band: band, area: center.area, vaccine: center.vaccine, dose2: false)
                     openCount.add(1, band: band, area: center.area, vaccine: center.vaccine, dose2: true)
                 } else {

@@ -12,6 +12,8 @@ public struct GaussianProcess: Sendable {
     public let inputs: [[Double]]
     let mean: Double
     let scale: Double
+    /// The outputs as fitted: (output − mean) / scale.
+    let standardised: [Double]
     public let lengthScales: [Double]
     /// Signal and noise variances, in standardised units.
     public let signalVariance: Double
@@ -56,12 +58,37 @@ public struct GaussianProcess: Sendable {
         self.inputs = inputs
         self.mean = mean
         self.scale = scale
+        standardised = y
         lengthScales = chosen.ls
         signalVariance = 1
         noiseVariance = chosen.noise
         factor = chosen.fit.factor
         alpha = chosen.fit.alpha
         logLikelihood = chosen.fit.logLikelihood
+    }
+
+    private init(inputs: [[Double]], standardised: [Double], mean: Double, scale: Double, lengthScales: [Double], noiseVariance: Double, fit: Fit) {
+        self.inputs = inputs
+        self.standardised = standardised
+        self.mean = mean
+        self.scale = scale
+        self.lengthScales = lengthScales
+        signalVariance = 1
+        self.noiseVariance = noiseVariance
+        factor = fit.factor
+        alpha = fit.alpha
+        logLikelihood = fit.logLikelihood
+    }
+
+    /// The model with one more observation `value` (output units) at `x`, keeping the
+    /// hyper-parameters and the standardisation: a batch's "kriging believer" adds each chosen
+    /// candidate at its predicted mean, so the next choice looks elsewhere. Nil when the
+    /// kernel matrix can no longer be factored.
+    public func conditioned(on x: [Double], value: Double) -> GaussianProcess? {
+        let xs = inputs + [x]
+        let y = standardised + [(value - mean) / scale]
+        guard let fit = try? Fit(xs, y, lengthScales, noiseVariance) else { return nil }
+        return GaussianProcess(inputs: xs, standardised: y, mean: mean, scale: scale, lengthScales: lengthScales, noiseVariance: noiseVariance, fit: fit)
     }
 
     struct Fit {

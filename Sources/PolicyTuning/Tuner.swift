@@ -104,6 +104,20 @@ public struct Tuner: Sendable {
         (problem.method == .grid ? min(problem.gridSize, problem.budget) : problem.budget) + problem.finalists
     }
 
+    /// Upper bound on the search's rounds: the design, then (bayes) batches until the budget.
+    public var plannedRounds: Int {
+        guard problem.method == .bayes else { return 1 }
+        let rest = max(0, min(problem.budget, problem.gridSize) - design().count)
+        return 1 + (rest + problem.batch - 1) / problem.batch
+    }
+
+    /// Rounds a search of these evaluations has done.
+    public func roundsDone(_ evaluations: [Evaluation]) -> Int {
+        let first = design().count
+        guard evaluations.count > first else { return evaluations.isEmpty ? 0 : 1 }
+        return 1 + (evaluations.count - first + problem.batch - 1) / problem.batch
+    }
+
     func evaluateOne(_ candidate: Candidate, _ seed: UInt64, _ phase: Evaluation.Phase, _ evaluate: Evaluate) throws(TuningError) -> Evaluation {
         let runs = try evaluate(candidate, seed, problem.replications)
         let objectives = runs.map { problem.objective($0) }
@@ -115,38 +129,61 @@ public struct Tuner: Sendable {
         return Evaluation(phase: phase, candidate: candidate, seed: seed, objectives: objectives, constraintMeans: means, feasible: feasible)
     }
 
-    /// The search's evaluations; with `shard` (i, n), only the design's candidates numbered
-    /// i, i + n, i + 2n, … (grid and Latin hypercube designs), for ``finish(_:seed:evaluate:progress:)``
-    /// to merge in design order.
-    public func search(seed: UInt64, evaluate: Evaluate, shard: (index: Int, count: Int)? = nil,
+    /// The candidates of the search's next round, given every evaluation of the rounds before
+    /// it (in order); empty when the search is complete. Round 0 is the design (grid, Latin
+    /// hypercube, or Bayesian optimisation's initial Latin hypercube); each later round (bayes
+    /// only) is a batch of up to `problem.batch` candidates proposed from every evaluation so
+    /// far. The answer depends only on `evaluations`, so every machine of a sharded search
+    /// computes the same round.
+    public func nextRound(after evaluations: [Evaluation]) throws(TuningError) -> [Candidate] {
+        if evaluations.isEmpty { return design() }
+        guard problem.method == .bayes, evaluations.count < problem.budget else { return [] }
+        var stream = RandomStream(seed: problem.designSeed, replication: evaluations.count, stream: .init(0x6261_7965))
+        return proposeBatch(evaluations, size: min(problem.batch, problem.budget - evaluations.count), &stream)
+    }
+
+    /// The search's evaluations on one machine: every round after `earlier` (the evaluations
+    /// of rounds already done, e.g. merged from shards), in order, `earlier` included.
+    public func search(seed: UInt64, evaluate: Evaluate, after earlier: [Evaluation] = [],
                        progress: Progress? = nil) throws(TuningError) -> [Evaluation] {
-        if shard != nil, problem.method == .bayes {
-            throw .invalid("--shard", "shards split grid and lhs designs; Bayesian optimisation chooses one candidate after another")
-        }
-        var evaluations: [Evaluation] = []
-        let planned = shard == nil ? plannedEvaluations : (design().count + shard!.count - 1 - shard!.index) / shard!.count
+        var evaluations = earlier
+        let planned = plannedEvaluations
         func best() -> Double? { evaluations.filter(\.feasible).map { $0.objective.mean }.max() }
-        for (n, candidate) in design().enumerated() where shard == nil || n % shard!.count == shard!.index {
-            evaluations.append(try evaluateOne(candidate, seed, .search, evaluate))
-            progress?(evaluations.count, planned, best())
-        }
-        if problem.method == .bayes {
-            var stream = RandomStream(seed: problem.designSeed, replication: 1, stream: .init(0x6261_7965))
-            while evaluations.count < problem.budget, let next = try proposeNext(evaluations, &stream) {
-                evaluations.append(try evaluateOne(next, seed, .search, evaluate))
+        while true {
+            let round = try nextRound(after: evaluations)
+            if round.isEmpty { return evaluations }
+            for candidate in round {
+                evaluations.append(try evaluateOne(candidate, seed, .search, evaluate))
                 progress?(evaluations.count, planned, best())
             }
+        }
+    }
+
+    /// One shard's part of the next round after `earlier`: the round's candidates numbered
+    /// i, i + n, i + 2n, … for `shard` (i, n), for ``merge(after:_:)`` to put back in order.
+    public func searchShard(seed: UInt64, evaluate: Evaluate, shard: (index: Int, count: Int), after earlier: [Evaluation] = [],
+                            progress: Progress? = nil) throws(TuningError) -> [Evaluation] {
+        let round = try nextRound(after: earlier)
+        guard !round.isEmpty else {
+            throw .invalid("--resume", "the search is complete after these \(earlier.count) evaluations: run slotsim tune with --resume and no --shard to finish it")
+        }
+        var evaluations: [Evaluation] = []
+        let planned = (round.count + shard.count - 1 - shard.index) / shard.count
+        for (n, candidate) in round.enumerated() where n % shard.count == shard.index {
+            evaluations.append(try evaluateOne(candidate, seed, .search, evaluate))
+            progress?(evaluations.count, planned, evaluations.filter(\.feasible).map { $0.objective.mean }.max())
         }
         return evaluations
     }
 
-    /// Orders shards' evaluations as the single-machine search would have made them.
-    public func merge(_ shards: [[Evaluation]]) throws(TuningError) -> [Evaluation] {
-        let design = self.design()
+    /// `earlier` followed by the next round, its evaluations gathered from the shards and put
+    /// in the order the single-machine search makes them.
+    public func merge(after earlier: [Evaluation] = [], _ shards: [[Evaluation]]) throws(TuningError) -> [Evaluation] {
+        let round = try nextRound(after: earlier)
         var byCandidate: [Candidate: Evaluation] = [:]
         for e in shards.joined() where e.phase == .search { byCandidate[e.candidate] = e }
-        var merged: [Evaluation] = []
-        for candidate in design {
+        var merged = earlier
+        for candidate in round {
             guard let e = byCandidate[candidate] else {
                 throw .invalid("shards", "candidate \(problem.overrides(candidate).joined(separator: " ")) is in no shard: is a shard missing?")
             }
@@ -183,14 +220,17 @@ public struct Tuner: Sendable {
                             sensitivity: sensitivity, sensitivityNote: note, surfaceRSquared: r2)
     }
 
-    /// Bayesian optimisation's next candidate: the unevaluated level combination (from at
-    /// most 2,000 drawn at random) with the largest expected improvement times the
-    /// probability that every constraint holds, each metric modelled by its own Gaussian process.
-    func proposeNext(_ evaluations: [Evaluation], _ stream: inout RandomStream) throws(TuningError) -> Candidate? {
+    /// Bayesian optimisation's next batch: the unevaluated level combinations (from at most
+    /// 2,000 drawn at random) with the largest expected improvement times the probability
+    /// that every constraint holds, each metric modelled by its own Gaussian process. After
+    /// each choice the models take the chosen candidate at its predicted values ("kriging
+    /// believer", hyper-parameters kept), so a batch spreads out instead of repeating one
+    /// choice; with `size` 1 this is plain sequential expected improvement.
+    func proposeBatch(_ evaluations: [Evaluation], size: Int, _ stream: inout RandomStream) -> [Candidate] {
         let counts = problem.parameters.map { $0.levels.count }
         let seen = Set(evaluations.map(\.candidate))
         let total = problem.gridSize
-        guard seen.count < total else { return nil }
+        guard seen.count < total, size > 0 else { return [] }
         var pool: [Candidate] = []
         if total <= 2_000 {
             pool = Designs.grid(counts).filter { !seen.contains($0) }
@@ -201,16 +241,26 @@ public struct Tuner: Sendable {
                 if !seen.contains(c), drawn.insert(c).inserted { pool.append(c) }
             }
         }
-        guard !pool.isEmpty else { return nil }
+        var batch: [Candidate] = []
         let x = evaluations.map { problem.unit($0.candidate) }
+        var objectiveModel: GaussianProcess?
+        var constraintModels: [GaussianProcess] = []
         do {
-            let objectiveModel = try GaussianProcess(inputs: x, outputs: evaluations.map { $0.objective.mean })
-            let constraintModels = try problem.constraints.indices.map { k throws(LinearAlgebraError) in
+            objectiveModel = try GaussianProcess(inputs: x, outputs: evaluations.map { $0.objective.mean })
+            constraintModels = try problem.constraints.indices.map { k throws(LinearAlgebraError) in
                 try GaussianProcess(inputs: x, outputs: evaluations.map { $0.constraintMeans[k] })
             }
-            let best = evaluations.filter(\.feasible).map { $0.objective.mean }.max()
-            var chosen = pool[0], score = -Double.infinity
-            for candidate in pool {
+        } catch {
+            objectiveModel = nil  // the surrogate could not be fitted (e.g. every value equal): random choices below
+        }
+        var best = evaluations.filter(\.feasible).map { $0.objective.mean }.max()
+        while batch.count < size, !pool.isEmpty {
+            guard let model = objectiveModel else {
+                batch.append(pool.remove(at: Int(stream.next(upperBound: UInt64(pool.count)))))
+                continue
+            }
+            var chosen = 0, score = -Double.infinity
+            for (index, candidate) in pool.enumerated() {
                 let u = problem.unit(candidate)
                 var feasibility = 1.0
                 for (k, c) in problem.constraints.enumerated() {
@@ -220,18 +270,30 @@ public struct Tuner: Sendable {
                 }
                 let value: Double
                 if let best {
-                    let (m, s) = objectiveModel.predict(u)
+                    let (m, s) = model.predict(u)
                     value = expectedImprovement(mean: m, sd: s, best: best) * feasibility
                 } else {
                     value = feasibility  // nothing feasible yet: look for feasibility first
                 }
-                if value > score { (chosen, score) = (candidate, value) }
+                if value > score { (chosen, score) = (index, value) }
             }
-            return chosen
-        } catch {
-            // The surrogate could not be fitted (e.g. every value equal): fall back to a random unevaluated candidate.
-            return pool[Int(stream.next(upperBound: UInt64(pool.count)))]
+            let candidate = pool.remove(at: chosen)
+            batch.append(candidate)
+            guard batch.count < size else { break }
+            // Believe the models at the chosen candidate.
+            let u = problem.unit(candidate)
+            let predicted = model.predict(u).mean
+            let constraintValues = constraintModels.map { $0.predict(u).mean }
+            if zip(problem.constraints, constraintValues).allSatisfy({ $0.holds($1) }) { best = max(best ?? predicted, predicted) }
+            objectiveModel = model.conditioned(on: u, value: predicted)
+            var updated: [GaussianProcess] = []
+            for (k, m) in constraintModels.enumerated() {
+                guard let next = m.conditioned(on: u, value: constraintValues[k]) else { objectiveModel = nil; break }
+                updated.append(next)
+            }
+            constraintModels = updated
         }
+        return batch
     }
 
     /// A quadratic response surface (1, xᵢ, xᵢ² for parameters of three or more levels, xᵢxⱼ)

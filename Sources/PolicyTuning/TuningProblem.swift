@@ -98,9 +98,13 @@ public struct TuningProblem: Hashable, Sendable, Codable {
     public var finalists: Int
     /// Seed of the designs and the surrogate's search (the simulation has its own seed).
     public var designSeed: UInt64
+    /// Bayesian optimisation only: candidates proposed per round after the initial design
+    /// (1 is sequential); a round's candidates can be evaluated on different machines.
+    public var batch: Int
 
     public init(parameters: [TuningParameter], objective: [ObjectiveTerm], constraints: [TuningConstraint] = [],
-                method: TuningMethod = .grid, budget: Int = 100, replications: Int = 10, finalists: Int = 3, designSeed: UInt64 = 1) {
+                method: TuningMethod = .grid, budget: Int = 100, replications: Int = 10, finalists: Int = 3, designSeed: UInt64 = 1,
+                batch: Int = 1) {
         self.parameters = parameters
         self.objective = objective
         self.constraints = constraints
@@ -109,9 +113,10 @@ public struct TuningProblem: Hashable, Sendable, Codable {
         self.replications = replications
         self.finalists = finalists
         self.designSeed = designSeed
+        self.batch = batch
     }
 
-    private enum CodingKeys: String, CodingKey { case parameters, objective, constraints, method, budget, replications, finalists, designSeed }
+    private enum CodingKeys: String, CodingKey { case parameters, objective, constraints, method, budget, replications, finalists, designSeed, batch }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(parameters: try c.decode([TuningParameter].self, forKey: .parameters),
@@ -121,7 +126,8 @@ public struct TuningProblem: Hashable, Sendable, Codable {
                   budget: try c.decodeIfPresent(Int.self, forKey: .budget) ?? 100,
                   replications: try c.decodeIfPresent(Int.self, forKey: .replications) ?? 10,
                   finalists: try c.decodeIfPresent(Int.self, forKey: .finalists) ?? 3,
-                  designSeed: try c.decodeIfPresent(UInt64.self, forKey: .designSeed) ?? 1)
+                  designSeed: try c.decodeIfPresent(UInt64.self, forKey: .designSeed) ?? 1,
+                  batch: try c.decodeIfPresent(Int.self, forKey: .batch) ?? 1)
     }
 
     /// Number of combinations of levels.
@@ -172,6 +178,10 @@ public struct TuningProblem: Hashable, Sendable, Codable {
             throw .invalid("tune.replications", "expected 2 to 10000 (confidence intervals need two), found \(replications)")
         }
         guard (1...20).contains(finalists) else { throw .invalid("tune.finalists", "expected 1 to 20, found \(finalists)") }
+        guard (1...256).contains(batch) else { throw .invalid("tune.batch", "expected 1 to 256 candidates per round, found \(batch)") }
+        guard batch == 1 || method == .bayes else {
+            throw .invalid("tune.batch", "a batch size applies to bayes only (grid and lhs evaluate their whole design in one round), found \(batch) with \(method.rawValue)")
+        }
         let size = gridSize
         switch method {
         case .grid:

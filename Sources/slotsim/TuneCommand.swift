@@ -43,8 +43,14 @@ struct Tune: ParsableCommand {
     @Option(help: "Write a self-contained HTML report (objective over each parameter, finalists, CIs) to this file.")
     var report: String?
 
-    @Option(help: "Evaluate only slice i of n of a grid or lhs design (i/n, from 0) and write DIR/shard.json for slotsim merge; needs --out.")
+    @Option(help: "Bayesian optimisation: candidates per round after the initial design (overrides tune.batch).")
+    var batch: Int?
+
+    @Option(help: "Evaluate only slice i of n of the search's next round (i/n, from 0) and write DIR/shard.json for slotsim merge; needs --out.")
     var shard: String?
+
+    @Option(help: "Go on from the search so far that slotsim merge wrote to this directory (its search.json): with --shard, one slice of the next round; without, the rest of the search and the selection.")
+    var resume: String?
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256.") }
@@ -52,6 +58,7 @@ struct Tune: ParsableCommand {
             guard parsedShard != nil else { throw ValidationError("--shard must be i/n with 0 <= i < n <= 10000, e.g. 0/4.") }
             guard out != nil else { throw ValidationError("--shard needs --out DIR for its shard.json.") }
         }
+        if let batch, !(1...256).contains(batch) { throw ValidationError("--batch must be between 1 and 256.") }
     }
 
     var parsedShard: (index: Int, count: Int)? {
@@ -68,6 +75,7 @@ struct Tune: ParsableCommand {
         if let budget { problem.budget = budget }
         if let replications { problem.replications = replications }
         if let method { problem.method = method }
+        if let batch { problem.batch = batch }
         let metrics = CampaignResult.figureNames(stageNames: scenario.campaign?.clinic?.stages.map(\.name) ?? [])
         do {
             try problem.validate(metrics: metrics)
@@ -94,28 +102,45 @@ struct Tune: ParsableCommand {
         }
         let seed = self.seed ?? scenario.seed
         let session = TuningSession(file: file, text: text, overrides: overrides, problem: problem, seed: seed, threads: threads)
+        var earlier: [Evaluation] = []
+        if let resume {
+            let state = try SearchFile.read(from: resume)
+            var differences: [String] = []
+            if state.run.scenarioHash != ClinicExport.Manifest.hash(Data(text.utf8)) { differences.append("the scenario file's text") }
+            if state.run.problem != problem { differences.append("the tune section or --budget, --replications, --method, --batch") }
+            if state.run.seed != seed { differences.append("the seed (\(state.run.seed) there)") }
+            if state.run.overrides != overrides { differences.append("the --set values") }
+            guard differences.isEmpty else {
+                printError("\(resume)/search.json: this search comes from a different tuning run: \(differences.joined(separator: ", ")) differ")
+                throw ExitCode(1)
+            }
+            earlier = state.evaluations
+        }
         let bar = ProgressBar(label: "evaluations")
         var progress: Tuner.Progress? = nil
         if let bar { progress = { done, planned, best in bar.update(done, planned, note: best.map { "best \(Tune.number($0))" } ?? "") } }
         if let (index, count) = parsedShard {
             let evaluations: [Evaluation]
             do {
-                evaluations = try Tuner(problem).search(seed: seed, evaluate: session.evaluate, shard: (index, count), progress: progress)
+                evaluations = try Tuner(problem).searchShard(seed: seed, evaluate: session.evaluate, shard: (index, count), after: earlier, progress: progress)
             } catch {
                 bar?.finish()
                 printError("\(file): \(error)")
                 throw ExitCode(2)
             }
             bar?.finish()
-            let shardFile = ShardFile(scenarioFile: file, scenarioHash: ClinicExport.Manifest.hash(Data(text.utf8)), scenarioText: text, overrides: overrides,
-                                      problem: problem, seed: seed, shard: index, shards: count, evaluations: evaluations)
+            let run = TuningRun(scenarioFile: file, scenarioHash: ClinicExport.Manifest.hash(Data(text.utf8)), scenarioText: text,
+                                overrides: overrides, problem: problem, seed: seed)
+            let shardFile = ShardFile(run: run, shard: index, shards: count, earlier: earlier, evaluations: evaluations)
             try shardFile.write(to: URL(fileURLWithPath: out!))
             print("shard \(index)/\(count): \(evaluations.count) candidates evaluated; written to \(out!)/shard.json (combine with slotsim merge)")
             return
         }
         let result: TuningResult
         do {
-            result = try Tuner(problem).run(seed: seed, evaluate: session.evaluate, progress: progress)
+            let tuner = Tuner(problem)
+            result = try tuner.finish(try tuner.search(seed: seed, evaluate: session.evaluate, after: earlier, progress: progress),
+                                      seed: seed, evaluate: session.evaluate, progress: progress)
         } catch {
             bar?.finish()
             printError("\(file): \(error)")
@@ -232,114 +257,3 @@ struct TuningSession: Sendable {
     }
 }
 
-/// One shard's search, as `tune --shard i/n` writes it and `merge` reads it. It carries the
-/// scenario's text, so `merge` simulates the same scenario wherever it runs.
-struct ShardFile: Codable {
-    var format = "slotsim-tune-shard/1"
-    var scenarioFile: String
-    var scenarioHash: String
-    var scenarioText: String
-    var overrides: [String]
-    var problem: TuningProblem
-    var seed: UInt64
-    var shard: Int
-    var shards: Int
-    var evaluations: [Evaluation]
-
-    func write(to directory: URL) throws {
-        do {
-            try ClinicExport.checkWritable(directory)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try encoder.encode(self).write(to: directory.appendingPathComponent("shard.json"), options: .withoutOverwriting)
-        } catch let error as ExportError {
-            printError(error.description)
-            throw ExitCode(1)
-        } catch {
-            printError("cannot write \(directory.path)/shard.json: \(error.localizedDescription)")
-            throw ExitCode(1)
-        }
-    }
-}
-
-struct Merge: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Combine the shards of slotsim tune --shard i/n and finish the tuning: the result is the single-machine run's.")
-
-    @Argument(help: "The shard directories (each with a shard.json).")
-    var directories: [String]
-
-    @Option(help: "Write evaluations.csv, tuned.yaml and manifest.json to this new (or empty) directory.")
-    var out: String?
-
-    @Option(help: "Threads per simulation of the final stage; results do not depend on it.")
-    var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 256)
-
-    @Option(help: "Write a self-contained HTML report to this file.")
-    var report: String?
-
-    func run() throws {
-        var shards: [ShardFile] = []
-        for directory in directories {
-            let path = URL(fileURLWithPath: directory).appendingPathComponent("shard.json").path
-            guard let data = FileManager.default.contents(atPath: path) else {
-                printError("\(path): cannot read the file (is \(directory) a directory written by slotsim tune --shard?)")
-                throw ExitCode(1)
-            }
-            do {
-                shards.append(try JSONDecoder().decode(ShardFile.self, from: data))
-            } catch {
-                printError("\(path): not a shard file of this slotsim version: \(error)")
-                throw ExitCode(1)
-            }
-        }
-        guard let first = shards.first else {
-            printError("give the shard directories to merge")
-            throw ExitCode(1)
-        }
-        for (k, s) in shards.enumerated() {
-            guard s.format == first.format, s.scenarioHash == first.scenarioHash, s.problem == first.problem, s.seed == first.seed,
-                  s.overrides == first.overrides, s.shards == first.shards else {
-                printError("\(directories[k]): this shard comes from a different tuning run than \(directories[0]) (scenario, tune section, seed, --set or shard count differ)")
-                throw ExitCode(1)
-            }
-        }
-        let indices = shards.map(\.shard).sorted()
-        guard indices == Array(0..<first.shards) else {
-            let missing = Set(0..<first.shards).subtracting(indices).sorted()
-            printError("expected each of the \(first.shards) shards once; " + (missing.isEmpty ? "a shard is given twice" : "missing: \(missing.map(String.init).joined(separator: ", "))"))
-            throw ExitCode(1)
-        }
-        let text = first.scenarioText
-        guard ClinicExport.Manifest.hash(Data(text.utf8)) == first.scenarioHash else {
-            printError("\(directories[0])/shard.json: the scenario text does not match its hash; the shard file was changed")
-            throw ExitCode(1)
-        }
-        let scenario: Scenario
-        do {
-            scenario = try ScenarioLoader.load(yaml: text, file: first.scenarioFile, overrides: first.overrides)
-        } catch {
-            printError(error.description)
-            throw ExitCode(1)
-        }
-        if let out {
-            do { try ClinicExport.checkWritable(URL(fileURLWithPath: out)) } catch {
-                printError(error.description)
-                throw ExitCode(1)
-            }
-        }
-        let session = TuningSession(file: first.scenarioFile, text: text, overrides: first.overrides, problem: first.problem,
-                                    seed: first.seed, threads: threads)
-        let tuner = Tuner(first.problem)
-        let result: TuningResult
-        do {
-            result = try tuner.finish(try tuner.merge(shards.map(\.evaluations)), seed: first.seed, evaluate: session.evaluate)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-        try session.report(result, scenarioName: scenario.name, out: out)
-        if let report { try writeReport(HTMLReport.tuning(result, scenario: scenario.name), to: report) }
-    }
-}

@@ -32,6 +32,37 @@ import Testing
         #expect(abs(bayesBest - gridBest) <= 0.01 * abs(gridBest), "bayes \(bayesBest) vs grid \(gridBest)")
     }
 
+    /// Batched Bayesian optimisation: rounds of distinct candidates, still within 1 % of the grid
+    /// optimum with a quarter of its evaluations, and any split of each round into shards merges
+    /// back to exactly the single-machine search.
+    @Test func batchedBayesFindsTheOptimumAndShardsOfEachRoundMergeToTheSingleRun() throws {
+        var problem = Self.braninProblem(.bayes, budget: 110)
+        problem.batch = 4
+        let found = try Tuner(problem).search(seed: 1, evaluate: Self.braninEvaluate)
+        #expect(found.count == 110)
+        #expect(Set(found.map(\.candidate)).count == 110, "no candidate proposed twice")
+        let gridBest = (0..<21).flatMap { i in (0..<21).map { j in Self.branin(-5 + 0.75 * Double(i), 0.75 * Double(j)) } }.min()!
+        let best = found.map { -$0.objective.mean }.min()!
+        #expect(abs(best - gridBest) <= 0.01 * gridBest, "batched bayes best \(best), grid \(gridBest)")
+
+        problem.budget = 24
+        problem.batch = 5
+        let tuner = Tuner(problem)
+        let single = try tuner.search(seed: 1, evaluate: Self.braninEvaluate)
+        #expect(tuner.plannedRounds == 1 + (24 - 5 + 4) / 5 && tuner.roundsDone(single) == tuner.plannedRounds)
+        var merged: [Evaluation] = []
+        var rounds = 0
+        while try !tuner.nextRound(after: merged).isEmpty {
+            let shards = try (0..<3).map { i in
+                try tuner.searchShard(seed: 1, evaluate: Self.braninEvaluate, shard: (i, 3), after: merged)
+            }
+            merged = try tuner.merge(after: merged, shards.reversed())
+            rounds += 1
+        }
+        #expect(merged == single && rounds == tuner.plannedRounds)
+        #expect(throws: TuningError.self) { try tuner.merge(after: Array(single.prefix(5)), [[]]) }
+    }
+
     @Test func constraintsSteerTheChoiceAndDifferencesArePaired() throws {
         // Maximise x subject to x² ≤ 30 on 0...10, with replication noise shared across candidates.
         let problem = TuningProblem(parameters: [TuningParameter(path: "x", min: 0, max: 10, step: 1)],
@@ -73,5 +104,8 @@ import Testing
         var noStep = good
         noStep.parameters[0].step = nil
         #expect(throws: TuningError.invalid("tune.parameters[0]", "expected values, or min, max and step")) { try noStep.validate(metrics: ["m"]) }
+        var batchedGrid = good
+        batchedGrid.batch = 4
+        #expect(throws: TuningError.self) { try batchedGrid.validate(metrics: ["m"]) }
     }
 }

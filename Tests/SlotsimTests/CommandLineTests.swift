@@ -125,4 +125,64 @@ import Testing
         let missing = try Self.slotsim(["merge", base.appendingPathComponent("s0").path])
         #expect(missing.status == 1 && missing.err.contains("missing: 1"), "\(missing.err)")
     }
+
+    /// Batched Bayesian optimisation on many machines: each round's shards, merged, go on
+    /// from `search.json` with `--resume`; the last merge gives the single run's bytes.
+    @Test func batchedBayesRoundsOfShardsAgreeWithTheSingleRun() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-bayes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let quickstart = try String(contentsOf: Self.root.appendingPathComponent("scenarios/quickstart.yaml"), encoding: .utf8)
+        let scenario = base.appendingPathComponent("bayes.yaml")
+        try (quickstart.replacingOccurrences(of: "days: 14", with: "days: 4") + """
+            tune:
+              parameters:
+                - {path: "policy.categories[0].share", values: ["0.1", "0.2", "0.3", "0.4", "0.5"]}
+                - {path: campaign.walkIns.returnProbability, values: ["0.2", "0.5", "0.8"]}
+              objective:
+                - {metric: vaccinations_dose1, weight: 1}
+                - {metric: doses_wasted, weight: -5}
+              method: bayes
+              batch: 2
+              budget: 9
+              replications: 2
+              finalists: 2
+
+            """).write(to: scenario, atomically: true, encoding: .utf8)
+        func path(_ name: String) -> String { base.appendingPathComponent(name).path }
+        let single = try Self.slotsim(["tune", scenario.path, "--threads", "2", "--out", path("single")])
+        #expect(single.status == 0, "\(single.err)")
+        var resume: [String] = []
+        var last: (status: Int32, out: String, err: String)? = nil
+        for round in 0..<3 {
+            for i in 0..<2 {
+                let shard = try Self.slotsim(["tune", scenario.path, "--threads", "1", "--shard", "\(i)/2", "--out", path("r\(round)s\(i)")] + resume)
+                #expect(shard.status == 0, "\(shard.err)")
+            }
+            let merged = try Self.slotsim(["merge", path("r\(round)s0"), path("r\(round)s1"), "--out", path("r\(round)")])
+            #expect(merged.status == 0, "\(merged.err)")
+            if round < 2 {
+                #expect(merged.out.contains("round \(round + 1) of at most 3 merged") && merged.out.contains("--resume"), "\(merged.out)")
+                #expect(FileManager.default.fileExists(atPath: path("r\(round)/search.json")))
+            }
+            resume = ["--resume", path("r\(round)")]
+            last = merged
+        }
+        #expect(last?.out == single.out)
+        for file in ["evaluations.csv", "tuned.yaml"] {
+            let a = try Data(contentsOf: base.appendingPathComponent("single/\(file)"))
+            let b = try Data(contentsOf: base.appendingPathComponent("r2/\(file)"))
+            #expect(a == b && !a.isEmpty, "\(file) differs between the single run and the merged rounds")
+        }
+        // A round's shards must go on from the same search; a resumed run must be the same run.
+        let stale = try Self.slotsim(["tune", scenario.path, "--threads", "1", "--shard", "1/2", "--out", path("stale")])
+        #expect(stale.status == 0, "\(stale.err)")
+        let mixed = try Self.slotsim(["merge", path("r1s0"), path("stale")])
+        #expect(mixed.status == 1 && mixed.err.contains("went on from a different search"), "\(mixed.err)")
+        let otherSeed = try Self.slotsim(["tune", scenario.path, "--seed", "99", "--shard", "0/2", "--resume", path("r0"), "--out", path("x")])
+        #expect(otherSeed.status == 1 && otherSeed.err.contains("the seed"), "\(otherSeed.err)")
+        // The rest of the search on one machine, from the first merged round, gives the same result too.
+        let rest = try Self.slotsim(["tune", scenario.path, "--threads", "2", "--resume", path("r0"), "--out", path("rest")])
+        #expect(rest.status == 0 && rest.out == single.out, "\(rest.err)")
+    }
 }

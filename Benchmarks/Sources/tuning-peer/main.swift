@@ -73,18 +73,23 @@ case "branin":
     let evaluate: Tuner.Evaluate = { candidate, _, replications in
         Array(repeating: ["branin": branin(-5 + 0.75 * Double(candidate[0]), 0.75 * Double(candidate[1]))], count: replications)
     }
-    func problem(_ method: TuningMethod, _ budget: Int, seed: UInt64) -> TuningProblem {
+    func problem(_ method: TuningMethod, _ budget: Int, seed: UInt64, batch: Int = 1) -> TuningProblem {
         TuningProblem(parameters: [TuningParameter(path: "x1", min: -5, max: 10, step: 0.75), TuningParameter(path: "x2", min: 0, max: 15, step: 0.75)],
-                      objective: [ObjectiveTerm(metric: "branin", weight: -1)], method: method, budget: budget, replications: 2, finalists: 1, designSeed: seed)
+                      objective: [ObjectiveTerm(metric: "branin", weight: -1)], method: method, budget: budget, replications: 2, finalists: 1,
+                      designSeed: seed, batch: batch)
     }
     let grid = try Tuner(problem(.grid, 441, seed: 1)).search(seed: 1, evaluate: evaluate)
     let gridBest = grid.map { -$0.objective.mean }.min()!
     print("grid: \(grid.count) evaluations, best \(gridBest) (Branin's minimum 0.397887)")
-    for designSeed in UInt64(1)...5 {
-        let bayes = try Tuner(problem(.bayes, 110, seed: designSeed)).search(seed: 1, evaluate: evaluate)
-        let values = bayes.map { -$0.objective.mean }
-        let reached = values.indices.first { values[$0] <= gridBest * 1.01 }
-        print("bayes (design seed \(designSeed)): best \(values.min()!) after \(bayes.count) evaluations; within 1 % of the grid's best after \(reached.map { String($0 + 1) } ?? "never") evaluations")
+    for batch in [1, 4, 8] {
+        for designSeed in UInt64(1)...5 {
+            let tuner = Tuner(problem(.bayes, 110, seed: designSeed, batch: batch))
+            let bayes = try tuner.search(seed: 1, evaluate: evaluate)
+            let values = bayes.map { -$0.objective.mean }
+            let reached = values.indices.first { values[$0] <= gridBest * 1.01 }
+            let round = reached.map { tuner.roundsDone(Array(bayes.prefix($0 + 1))) }
+            print("bayes batch \(batch) (design seed \(designSeed)): best \(values.min()!) after \(bayes.count) evaluations; within 1 % of the grid's best after \(reached.map { String($0 + 1) } ?? "never") evaluations (round \(round.map(String.init) ?? "-"))")
+        }
     }
 default:
     print("usage: tuning-peer cholesky [N] | branin")

@@ -29,12 +29,16 @@ public final class OutboxOTPSender: OTPSender {
 final class Sessions: Sendable {
     struct Transaction: Sendable {
         var account: String
+        /// The partner whose key began the partner flow (nil: the public flow).
+        var partner: String?
         var otpHash: String
         var expires: Date
         var attempts: Int
     }
     struct Token: Sendable {
         var account: String
+        /// A token from the partner flow is used with that partner's key only.
+        var partner: String?
         var expires: Date
     }
     static let otpLifetime: TimeInterval = 180
@@ -50,7 +54,7 @@ final class Sessions: Sendable {
 
     /// A new transaction for `account` (the mobile's lookup key); returns its id and the code,
     /// unless one was sent less than ``resendSeconds`` ago or the mobile is locked for wrong codes.
-    func begin(account: String) -> Result<(transaction: String, otp: String), APIError> {
+    func begin(account: String, partner: String? = nil) -> Result<(transaction: String, otp: String), APIError> {
         let otp = String(format: "%06d", Int.random(in: 0..<1_000_000))
         let transaction = UUID().uuidString.lowercased()
         return state.withLock { s in
@@ -67,16 +71,17 @@ final class Sessions: Sendable {
                 s.wrong = s.wrong.filter { now.timeIntervalSince($0.value.since) < 86_400 }
             }
             s.lastSent[account] = now
-            s.transactions[transaction] = Transaction(account: account, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
+            s.transactions[transaction] = Transaction(account: account, partner: partner, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
             return .success((transaction, otp))
         }
     }
 
-    /// Checks the SHA-256 (hex) of the code; returns a bearer token.
-    func confirm(transaction: String, otpHash: String) -> Result<String, APIError> {
+    /// Checks the SHA-256 (hex) of the code; returns a bearer token. A transaction begun by a
+    /// partner is confirmed by the same partner only.
+    func confirm(transaction: String, otpHash: String, partner: String? = nil) -> Result<String, APIError> {
         state.withLock { s in
             let now = Date()
-            guard var t = s.transactions[transaction], t.expires > now else {
+            guard var t = s.transactions[transaction], t.expires > now, t.partner == partner else {
                 return .failure(APIError(401, "USRAUT0003", "unknown or expired txnId"))
             }
             guard t.otpHash == otpHash.lowercased() else {
@@ -91,16 +96,16 @@ final class Sessions: Sendable {
             s.transactions[transaction] = nil
             if s.tokens.count > 1_000_000 { s.tokens = s.tokens.filter { $0.value.expires > now } }
             let token = Vault.randomHex(bytes: 32)
-            s.tokens[token] = Token(account: t.account, expires: now + tokenLifetime)
+            s.tokens[token] = Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)
             return .success(token)
         }
     }
 
-    /// The account of a bearer token, if it is valid.
-    func account(bearer: String) -> String? {
+    /// The token, if it is valid.
+    func token(bearer: String) -> Token? {
         state.withLock { s in
             guard let t = s.tokens[bearer], t.expires > Date() else { return nil }
-            return t.account
+            return t
         }
     }
 }
@@ -116,9 +121,11 @@ final class RateLimiter: Sendable {
         self.window = window
     }
 
-    /// Whether one more request from `key` is allowed now; if not, seconds until it is.
-    func allow(_ key: String) -> (allowed: Bool, retryAfter: Int) {
-        counts.withLock { c in
+    /// Whether one more request from `key` is allowed now (at most `limit`, else the
+    /// limiter's, per window); if not, seconds until it is.
+    func allow(_ key: String, limit: Int? = nil) -> (allowed: Bool, retryAfter: Int) {
+        let limit = limit ?? self.limit
+        return counts.withLock { c in
             let now = Date()
             if c.count > 100_000 { c = c.filter { now.timeIntervalSince($0.value.start) < window } }
             var entry = c[key] ?? (now, 0)

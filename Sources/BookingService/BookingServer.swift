@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import ServiceLifecycle
 import SlotAllocation
 import Synchronization
 
@@ -21,6 +22,14 @@ public struct ServiceConfiguration: Sendable {
     /// Public availability may be cached this long (said in `Cache-Control`).
     public var cacheSeconds = 5
     public var otpSender: any OTPSender
+    /// Partners and their hashed API keys (see ``PartnersFile``).
+    public var partners: [Partner] = []
+    /// Requests a minute with one bearer token (public-flow tokens; partner tokens count against the partner's quota).
+    public var tokenRateLimit = 60
+    /// Port of the admin listener (Prometheus `/metrics`), on `host`; nil: none.
+    public var adminPort: Int? = nil
+    /// The server's clock (tests move it to a session's day).
+    public var clock: @Sendable () -> Date = { Date() }
 
     public init(dataDirectory: String, dataKey: Data, startDate: Date, otpSender: any OTPSender) {
         self.dataDirectory = dataDirectory
@@ -38,6 +47,9 @@ public final class BookingServer: Sendable {
     let configuration: ServiceConfiguration
     let sessions: Sessions
     let limiter: RateLimiter
+    let tokenLimiter: RateLimiter
+    let partners: PartnerRegistry
+    let metrics = ServiceMetrics()
     let epoch: Date
     /// Public availability responses, by query, until they expire (``ServiceConfiguration/cacheSeconds``).
     let responseCache = Mutex([String: (expires: Date, bytes: [UInt8])]())
@@ -53,40 +65,68 @@ public final class BookingServer: Sendable {
         self.configuration = configuration
         sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds)
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
+        tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
+        partners = PartnerRegistry(configuration.partners)
     }
 
     /// Seconds since day 0's midnight (the engine's clock).
-    var now: Int { Int(Date().timeIntervalSince(epoch)) }
+    var now: Int { Int(configuration.clock().timeIntervalSince(epoch)) }
 
     /// Writes what is queued and closes the journal (the data directory can then be opened again).
     public func close() { store.journal.close() }
 
-    /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0).
-    public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0),
+    /// `onAdminRunning` the admin listener's.
+    public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in },
+                    onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                      serverName: "slotsim"),
                               onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
-        try await app.runService()
+        var services: [any Service] = [app]
+        if let adminPort = configuration.adminPort {
+            services.append(Application(router: adminRouter(), configuration: .init(address: .hostname(configuration.host, port: adminPort),
+                                                                                    serverName: "slotsim-admin"),
+                                        onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) }))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "slotsim")))
+        do {
+            try await group.run()
+        } catch {
+            close()
+            throw error
+        }
         close()
+    }
+
+    /// The admin listener: Prometheus metrics in the text format.
+    func adminRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.text())))
+        }
+        return router
     }
 
     func router() -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware(metrics: metrics))
         let v2 = router.group("api/v2")
         // Public.
-        v2.get("admin/location/states") { _, context in
-            try self.limit(context)
+        v2.get("admin/location/states") { request, context in
+            try self.limitPublic(request, context)
             return API.json(["states": [["state_id": 1, "state_name": self.store.published.stateName]], "ttl": 24])
         }
-        v2.get("admin/location/districts/:state_id") { _, context in
-            try self.limit(context)
+        v2.get("admin/location/districts/:state_id") { request, context in
+            try self.limitPublic(request, context)
             guard context.parameters.get("state_id", as: Int.self) == 1 else { throw APIError(400, "USRRES0001", "no such state_id") }
             let districts = self.store.published.districtNames.enumerated().map { ["state_id": 1, "district_id": $0 + 1, "district_name": $1] as [String: Any] }
             return API.json(["districts": districts, "ttl": 24])
         }
         v2.get("appointment/sessions/public/findByDistrict") { request, context in
-            try self.limit(context)
+            try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
             if let hit = self.cachedResponse("find/\(district)/\(day)") { return hit }
             let list = self.store.published.centersOf[district].compactMap { c -> [String: Any]? in
@@ -96,7 +136,7 @@ public final class BookingServer: Sendable {
             return self.cached(["sessions": list], key: "find/\(district)/\(day)")
         }
         v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
-            try self.limit(context)
+            try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
             if let hit = self.cachedResponse("calendar/\(district)/\(day)") { return hit }
             let centers = self.store.published.centersOf[district].map { c -> [String: Any] in
@@ -109,46 +149,28 @@ public final class BookingServer: Sendable {
         // Login.
         v2.post("auth/public/generateOTP") { request, context in
             try self.limit(context)
-            var request = request
-            let body = try await API.body(&request, context, allowed: ["mobile"], required: ["mobile"])
-            let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
-            switch self.sessions.begin(account: self.store.vault.lookup(mobile: mobile)) {
-            case .success(let (transaction, otp)):
-                self.configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
-                return API.json(["txnId": transaction])
-            case .failure(let error): throw error
-            }
+            return try await self.generateOTP(request, context, partner: nil)
         }
         v2.post("auth/public/confirmOTP") { request, context in
             try self.limit(context)
-            var request = request
-            let body = try await API.body(&request, context, allowed: ["otp", "txnId"], required: ["otp", "txnId"])
-            let otp = try API.string(body, "otp", pattern: "^[0-9a-fA-F]{64}$", maxLength: 64)
-            let transaction = try API.string(body, "txnId", maxLength: 64)
-            switch self.sessions.confirm(transaction: transaction, otpHash: otp) {
-            case .success(let token): return API.json(["token": token])
-            case .failure(let error): throw error
-            }
+            return try await self.confirmOTP(request, context, partner: nil)
+        }
+        // The partner flow: the same, with the partner's x-api-key (scope book); its tokens work with that key only.
+        v2.post("auth/generateOTP") { request, context in
+            let partner = try self.partner(request, .book)
+            return try await self.generateOTP(request, context, partner: partner.name)
+        }
+        v2.post("auth/confirmOTP") { request, context in
+            let partner = try self.partner(request, .book)
+            return try await self.confirmOTP(request, context, partner: partner.name)
         }
         // Citizens (bearer token).
         v2.post("registration/beneficiary/new") { request, context in
             let account = try self.account(request)
             var request = request
-            let body = try await API.body(&request, context, allowed: ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number",
-                                                                       "comorbidity_ind", "consent_version"],
-                                          required: ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number"])
-            let name = try API.string(body, "name", maxLength: 100)
-            let birthYear = try API.int(body, "birth_year")
-            let gender = try API.int(body, "gender_id")
-            guard (1...3).contains(gender) else { throw APIError.badRequest("gender_id must be 1, 2 or 3") }
-            let photoType = try API.int(body, "photo_id_type")
-            guard (1...10).contains(photoType) else { throw APIError.badRequest("photo_id_type must be 1 to 10") }
-            let photoNumber = try API.string(body, "photo_id_number", pattern: "^[A-Za-z0-9]{4,20}$", maxLength: 20)
-            let reference = String(10_000_000_000_000 + Int.random(in: 0..<89_999_999_999_999))
-            let record = JournalRecord.beneficiary(reference: reference, account: account, sealedName: try self.store.vault.seal(name),
-                                                   sealedPhotoID: try self.store.vault.seal(photoNumber), photoIDType: String(photoType),
-                                                   birthYear: birthYear, gender: ["M", "F", "O"][gender - 1])
-            switch await self.store.commit(record) {
+            let body = try await API.body(&request, context, allowed: Self.registrationFields, required: Self.registrationRequired)
+            let record = try self.registration(body, account: account)
+            switch await self.commit(record, "beneficiary") {
             case .success(let reference): return API.json(["beneficiary_reference_id": reference])
             case .failure(let error): throw error
             }
@@ -186,7 +208,7 @@ public final class BookingServer: Sendable {
             }
             let record = JournalRecord.schedule(appointment: UUID().uuidString.lowercased(), account: account, beneficiaries: beneficiaries,
                                                 session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
-            switch await self.store.commit(record) {
+            switch await self.commit(record, "schedule") {
             case .success(let appointment): return API.json(["appointment_confirmation_no": appointment])
             case .failure(let error): throw error
             }
@@ -199,15 +221,82 @@ public final class BookingServer: Sendable {
             let appointment = try API.string(body, "appointment_id", maxLength: 64)
             let references = body["beneficiariesToCancel"] == nil ? [] : try API.stringArray(body, "beneficiariesToCancel", max: 4)
             let record = JournalRecord.cancel(appointment: appointment, account: account, beneficiaries: references, now: self.now, idempotencyKey: key)
-            switch await self.store.commit(record) {
+            switch await self.commit(record, "cancel") {
             case .success: return Response(status: .noContent)
             case .failure(let error): throw error
             }
         }
+        addStaffRoutes(v2)
         return router
     }
 
     // MARK: Helpers
+
+    /// Commits a change and counts it once it is on disk.
+    func commit(_ record: JournalRecord, _ kind: String) async -> Result<String, APIError> {
+        let outcome = await store.commit(record)
+        if case .success = outcome { metrics.change(kind) }
+        return outcome
+    }
+
+    static let registrationFields: Set<String> = ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number", "comorbidity_ind", "consent_version"]
+    static let registrationRequired: Set<String> = ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number"]
+
+    /// A new beneficiary of `account` from a registration body; personal data sealed.
+    func registration(_ body: [String: Any], account: String) throws -> JournalRecord {
+        let name = try API.string(body, "name", maxLength: 100)
+        let birthYear = try API.int(body, "birth_year")
+        let gender = try API.int(body, "gender_id")
+        guard (1...3).contains(gender) else { throw APIError.badRequest("gender_id must be 1, 2 or 3") }
+        let photoType = try API.int(body, "photo_id_type")
+        guard (1...10).contains(photoType) else { throw APIError.badRequest("photo_id_type must be 1 to 10") }
+        let photoNumber = try API.string(body, "photo_id_number", pattern: "^[A-Za-z0-9]{4,20}$", maxLength: 20)
+        let reference = String(10_000_000_000_000 + Int.random(in: 0..<89_999_999_999_999))
+        return JournalRecord.beneficiary(reference: reference, account: account, sealedName: try store.vault.seal(name),
+                                         sealedPhotoID: try store.vault.seal(photoNumber), photoIDType: String(photoType),
+                                         birthYear: birthYear, gender: ["M", "F", "O"][gender - 1])
+    }
+
+    func generateOTP(_ request: Request, _ context: ServiceContext, partner: String?) async throws -> Response {
+        var request = request
+        let body = try await API.body(&request, context, allowed: ["mobile"], required: ["mobile"])
+        let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
+        switch sessions.begin(account: store.vault.lookup(mobile: mobile), partner: partner) {
+        case .success(let (transaction, otp)):
+            configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
+            return API.json(["txnId": transaction])
+        case .failure(let error): throw error
+        }
+    }
+
+    func confirmOTP(_ request: Request, _ context: ServiceContext, partner: String?) async throws -> Response {
+        var request = request
+        let body = try await API.body(&request, context, allowed: ["otp", "txnId"], required: ["otp", "txnId"])
+        let otp = try API.string(body, "otp", pattern: "^[0-9a-fA-F]{64}$", maxLength: 64)
+        let transaction = try API.string(body, "txnId", maxLength: 64)
+        switch sessions.confirm(transaction: transaction, otpHash: otp, partner: partner) {
+        case .success(let token): return API.json(["token": token])
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The partner of the request's `x-api-key`, with `scope`, counted against its quota.
+    func partner(_ request: Request, _ scope: PartnerScope) throws -> Partner {
+        guard let key = request.headers[HTTPField.Name("x-api-key")!] else {
+            throw APIError(401, "USRAUT0009", "this endpoint needs a partner's x-api-key")
+        }
+        return try partners.admit(key: key, scope: scope)
+    }
+
+    /// Public endpoints: a partner's key (scope public) counts against its quota; without
+    /// one, the per-address limit applies. A wrong key is refused, not ignored.
+    func limitPublic(_ request: Request, _ context: ServiceContext) throws {
+        if request.headers[HTTPField.Name("x-api-key")!] != nil {
+            _ = try partner(request, .publicRead)
+        } else {
+            try limit(context)
+        }
+    }
 
     func limit(_ context: ServiceContext) throws {
         let (allowed, retry) = limiter.allow(context.remoteAddress?.ipAddress ?? "unknown")
@@ -223,12 +312,22 @@ public final class BookingServer: Sendable {
         return key
     }
 
+    /// The account of the bearer token. A partner-flow token needs its partner's key
+    /// (counted against the partner's quota); a public-flow token has its own per-minute limit.
     func account(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              let account = sessions.account(bearer: String(header.dropFirst(7))) else {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError(401, "USRAUT0001", "the token is missing, invalid or expired")
         }
-        return account
+        let bearer = String(header.dropFirst(7))
+        guard let token = sessions.token(bearer: bearer) else { throw APIError(401, "USRAUT0001", "the token is missing, invalid or expired") }
+        if let owner = token.partner {
+            let partner = try self.partner(request, .book)
+            guard partner.name == owner else { throw APIError(403, "USRAUT0012", "this token was issued through another partner") }
+        } else {
+            let (allowed, retry) = tokenLimiter.allow(bearer)
+            guard allowed else { throw APIError(429, "USRRES0431", "too many requests with this token; retry after \(retry)") }
+        }
+        return token.account
     }
 
     func districtAndDay(_ request: Request) throws -> (Int, Int) {

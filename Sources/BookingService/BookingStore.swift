@@ -25,6 +25,12 @@ enum JournalRecord: Codable, Sendable {
     case schedule(appointment: String, account: String, beneficiaries: [String], session: String, slot: Int, dose: Int,
                   now: Int, idempotencyKey: String?)
     case cancel(appointment: String, account: String, beneficiaries: [String], now: Int, idempotencyKey: String?)
+    /// Centre staff admitted a registered person without an appointment.
+    case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int)
+    /// Centre staff recorded the dose as given (booked or walk-in).
+    case vaccinated(reference: String, dose: Int, now: Int)
+    /// Centre staff declared a booked person absent once their slot had started.
+    case noShow(reference: String, dose: Int, now: Int)
 }
 
 /// The server's state: the allocator's engine (which decides every booking), people and
@@ -181,17 +187,64 @@ final class BookingStore: @unchecked Sendable {
             guard cancelling.allSatisfy(booked.beneficiaries.contains) else {
                 return .failure(.badRequest("beneficiariesToCancel must be beneficiaries of the appointment"))
             }
-            for reference in cancelling {
-                let person = b.people[reference]!
-                guard let live = engine.liveAppointment(of: person.engineID, dose: booked.dose, now: now) else { continue }
-                if case .failure(let refusal) = engine.cancel(live.id, now: now) { return .failure(Self.apiError(refusal)) }
+            let lives = cancelling.map { engine.liveAppointment(of: b.people[$0]!.engineID, dose: booked.dose, now: now) }
+            guard lives.allSatisfy({ $0?.state == .booked }) else {
+                return .failure(APIError(400, "APPOIN0046", "the appointment can no longer be cancelled: the dose was given or the person was marked absent"))
+            }
+            for (reference, live) in zip(cancelling, lives) {
+                if case .failure(let refusal) = engine.cancel(live!.id, now: now) { return .failure(Self.apiError(refusal)) }
                 b.people[reference]!.appointments[booked.dose.rawValue - 1] = nil
             }
             let left = booked.beneficiaries.filter { !cancelling.contains($0) }
             if left.isEmpty { b.appointments[appointment] = nil } else { b.appointments[appointment]!.beneficiaries = left }
             if let key { b.idempotent[account + "/cancel/" + key] = appointment }
             return .success(appointment)
+        case .walkIn, .vaccinated, .noShow:
+            return applyStaff(record, &b)
         }
+    }
+
+    /// The staff records: the engine decides; the books follow.
+    private func applyStaff(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
+        switch record {
+        case let .walkIn(appointment, reference, sessionID, doseNumber, now):
+            guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
+            guard let session = published.sessions[sessionID] else { return .failure(APIError(400, "APPOIN0018", "no such session_id")) }
+            guard let person = b.people[reference] else { return .failure(APIError(400, "APPOIN0047", "no such beneficiary_reference_id")) }
+            switch engine.checkInWalkIn(person.engineID, session: session.index, dose: dose, now: now) {
+            case .failure(let refusal): return .failure(Self.apiError(refusal))
+            case .success(let admitted):
+                b.people[reference]!.appointments[dose.rawValue - 1] = appointment
+                b.appointments[appointment] = Booked(account: person.account, session: sessionID, slot: admitted.slot, dose: dose, beneficiaries: [reference])
+                return .success(appointment)
+            }
+        case let .vaccinated(reference, doseNumber, now), let .noShow(reference, doseNumber, now):
+            guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
+            guard let person = b.people[reference] else { return .failure(APIError(400, "APPOIN0047", "no such beneficiary_reference_id")) }
+            guard let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now), let number = person.appointments[dose.rawValue - 1] else {
+                return .failure(APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) now"))
+            }
+            let vaccinating: Bool
+            if case .vaccinated = record { vaccinating = true } else { vaccinating = false }
+            let outcome = vaccinating ? engine.recordVaccination(live.id, now: now) : engine.markNoShow(live.id, now: now)
+            if case .failure(let refusal) = outcome { return .failure(Self.apiError(refusal)) }
+            // The appointment is finished either way: it leaves the live books (a no-show may book again).
+            if let booked = b.appointments[number] {
+                let left = booked.beneficiaries.filter { $0 != reference }
+                if left.isEmpty { b.appointments[number] = nil } else { b.appointments[number]!.beneficiaries = left }
+            }
+            if !vaccinating { b.people[reference]!.appointments[dose.rawValue - 1] = nil }
+            return .success(number)
+        default:
+            return .failure(APIError(500, "SRV0003", "not a staff record"))
+        }
+    }
+
+    /// The published session of a person's live appointment for a dose (for a staff key's centre check).
+    func liveSession(reference: String, dose: Dose, now: Int) -> PublishedSession? {
+        guard let person = read({ $0.people[reference] }),
+              let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now) else { return nil }
+        return published.byIndex[live.session]
     }
 
     /// A hash of what decides bookings: days, centres and the policy.

@@ -14,21 +14,50 @@ struct ServiceContext: RequestContext, RemoteAddressRequestContext {
     var maxUploadSize: Int { 16 * 1024 }
 }
 
-/// Every error leaves as a JSON body `{"errorCode": …, "error": …}`, never a bare page or a crash.
+/// Every error leaves as a JSON body `{"errorCode": …, "error": …}`, never a bare page or a
+/// crash, and is counted by code. A known path with another method gets 405 and `Allow`.
 struct JSONErrorMiddleware: RouterMiddleware {
     typealias Context = ServiceContext
+    let metrics: ServiceMetrics
+
+    /// Every route (under /api/v2) and its method; ":" marks a path parameter.
+    static let routes: [(method: String, path: [Substring])] = [
+        ("GET", "admin/location/states"), ("GET", "admin/location/districts/:state_id"),
+        ("GET", "appointment/sessions/public/findByDistrict"), ("GET", "appointment/sessions/public/calendarByDistrict"),
+        ("POST", "auth/public/generateOTP"), ("POST", "auth/public/confirmOTP"), ("POST", "auth/generateOTP"), ("POST", "auth/confirmOTP"),
+        ("POST", "registration/beneficiary/new"), ("GET", "appointment/beneficiaries"), ("POST", "appointment/schedule"),
+        ("POST", "appointment/cancel"), ("POST", "centre/walkin"), ("POST", "centre/vaccinated"), ("POST", "centre/noshow"),
+        ("GET", "admin/sessions/report"),
+    ].map { ($0.0, ("api/v2/" + $0.1).split(separator: "/")) }
+
+    /// The methods a path is served with (empty: no such path).
+    static func methods(of path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        return routes.filter { route in
+            route.path.count == parts.count && zip(route.path, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }.map(\.method)
+    }
 
     func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            metrics.refusal(error.code)
             return API.error(error)
         } catch let error as HTTPResponseError {
-            let code = error.status.code
-            let words = code == 404 ? "no such endpoint" : code == 413 ? "the request body is too large" : error.status.reasonPhrase
-            return API.error(APIError(code, code == 404 ? "USRRES0404" : "USRRES\(code)", words))
+            var code = error.status.code
+            let allowed = code == 404 ? Self.methods(of: request.uri.path) : []
+            if !allowed.isEmpty { code = 405 }
+            let words = code == 405 ? "this endpoint takes \(allowed.joined(separator: ", ")) only" : code == 404 ? "no such endpoint"
+                : code == 413 ? "the request body is too large" : error.status.reasonPhrase
+            let apiError = APIError(code, code == 404 ? "USRRES0404" : "USRRES\(code)", words)
+            metrics.refusal(apiError.code)
+            var response = API.error(apiError)
+            if code == 405 { response.headers[.allow] = allowed.joined(separator: ", ") }
+            return response
         } catch {
             context.logger.error("unexpected error on \(request.uri.path): \(error)")
+            metrics.refusal("SRV0001")
             return API.error(APIError(500, "SRV0001", "internal error"))
         }
     }

@@ -93,6 +93,8 @@ struct Published: Sendable {
     var sessions: [String: PublishedSession]
     /// The same sessions by centre × day, for availability queries.
     var byCenterDay: [PublishedSession?]
+    /// The same sessions by the engine's index.
+    var byIndex: [SessionIndex: PublishedSession]
     var days: Int
     var vaccines: [Vaccine]
 
@@ -105,6 +107,7 @@ struct Published: Sendable {
         centersOf = []
         sessions = [:]
         byCenterDay = []
+        byIndex = [:]
         for (d, district) in topology.districts.enumerated() {
             var list: [Int] = []
             for spec in district.centers {
@@ -116,6 +119,7 @@ struct Published: Sendable {
                                                                     maxAge: spec.maxAge, slots: spec.slots, capacity: spec.capacityPerDay))
                     let id = ServiceTopology.sessionID(center: number, day: day)
                     sessions[id] = PublishedSession(index: session, id: id, district: d, center: number, day: day)
+                    byIndex[session] = sessions[id]
                 }
                 byCenterDay += (0..<topology.days).map { day in sessions[ServiceTopology.sessionID(center: number, day: day)] }
                 centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: 110_001 + d * 100 + number % 100,

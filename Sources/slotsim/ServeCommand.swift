@@ -45,6 +45,23 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "Override a value of the scenario: key.path=value (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Partners file (JSON) of hashed API keys with scopes, quotas and centres; make entries with slotsim partner-key.")
+    var partners: String?
+
+    @Option(name: .customLong("token-rate-limit"), help: "Requests a minute with one citizen token of the public flow.")
+    var tokenRateLimit = 60
+
+    @Option(name: .customLong("admin-port"), help: "Port of the admin listener with Prometheus /metrics, on --host (0: any free port).")
+    var adminPort: Int?
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        if let adminPort, !(0...65_535).contains(adminPort) || (adminPort == port && port != 0) {
+            throw ValidationError("--admin-port must be between 0 and 65535 and differ from --port.")
+        }
+        guard (1...100_000).contains(tokenRateLimit) else { throw ValidationError("--token-rate-limit must be between 1 and 100000.") }
+    }
+
     static let sessionsMax = 2_000_000
 
     func run() async throws {
@@ -92,6 +109,14 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         configuration.cacheSeconds = cacheSeconds
+        configuration.tokenRateLimit = tokenRateLimit
+        configuration.adminPort = adminPort
+        if let partners {
+            do { configuration.partners = try PartnersFile.load(path: partners) } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let server: BookingServer
         do {
             server = try BookingServer(topology: ServiceTopology(stateName: loaded.name, districts: districts, days: campaign.days, policy: policy),
@@ -101,10 +126,12 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let (host, dir, count, sessionCount) = (host, dataDir, districts.count, sessions)
-        try await server.run { port in
+        try await server.run(onRunning: { port in
             let line = "slotsim serve: listening on http://\(host):\(port) (\(count) districts, \(sessionCount) sessions; journal in \(dir))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
-        }
+        }, onAdminRunning: { port in
+            FileHandle.standardOutput.write(Data("slotsim serve: metrics on http://\(host):\(port)/metrics\n".utf8))
+        })
     }
 
     func dataKey() throws -> Data {
@@ -140,5 +167,41 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         return date
+    }
+}
+
+extension PartnerScope: ExpressibleByArgument {}
+
+struct PartnerKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partner-key",
+        abstract: "Make a partner's API key: prints the key (give it to the partner; it is not kept) and the entry for the --partners file.")
+
+    @Option(help: "The partner's name (unique in the partners file).")
+    var name: String
+
+    @Option(parsing: .upToNextOption, help: "Scopes: public, book, checkin, admin.")
+    var scopes: [PartnerScope]
+
+    @Option(name: .customLong("quota"), help: "Requests a minute with this key.")
+    var quotaPerMinute = 600
+
+    @Option(parsing: .upToNextOption, help: "checkin only: the centre ids (center_id) the key acts for (default: every centre).")
+    var centers: [Int] = []
+
+    func validate() throws {
+        guard !name.isEmpty, name.count <= 64 else { throw ValidationError("--name must have 1 to 64 characters.") }
+        guard !scopes.isEmpty else { throw ValidationError("--scopes needs at least one of public, book, checkin, admin.") }
+        guard (1...1_000_000).contains(quotaPerMinute) else { throw ValidationError("--quota must be between 1 and 1000000.") }
+        if !centers.isEmpty, !scopes.contains(.checkin) { throw ValidationError("--centers is for a checkin key only.") }
+    }
+
+    func run() throws {
+        let (key, partner) = Partner.generate(name: name, scopes: scopes, quotaPerMinute: quotaPerMinute, centers: centers.isEmpty ? nil : centers)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print("key (x-api-key; shown once): \(key)")
+        print("entry for the partners file's \"partners\" list:")
+        print(String(decoding: try encoder.encode(partner), as: UTF8.self))
     }
 }

@@ -6,7 +6,7 @@ struct Slotsim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotsim",
         abstract: "Simulate and tune vaccination slot allocation policies.",
-        subcommands: [Validate.self, Run.self, Tune.self, Merge.self, Serve.self])
+        subcommands: [Validate.self, Run.self, Tune.self, Merge.self, Serve.self, PartnerKey.self])
 }
 
 /// The version written into every export's manifest.

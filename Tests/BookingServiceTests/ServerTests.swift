@@ -14,6 +14,13 @@ final class MemoryOTPSender: OTPSender {
     func otp(_ transaction: String) -> String? { codes.withLock { $0[transaction] } }
 }
 
+/// A clock a test can set (nil: the real time).
+final class TestClock: Sendable {
+    let fixed = Mutex<Date?>(nil)
+    var now: Date { fixed.withLock { $0 } ?? Date() }
+    func set(_ date: Date?) { fixed.withLock { $0 = date } }
+}
+
 /// The server in process, on a live socket, against the API's contract.
 @Suite struct ServerTests {
     static func topology(capacity: Int = 50) -> ServiceTopology {
@@ -34,13 +41,17 @@ final class MemoryOTPSender: OTPSender {
         let directory: String
     }
 
-    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0) throws -> Harness {
+    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0,
+                        partners: [Partner] = [], tokenRateLimit: Int = 10_000, clock: TestClock? = nil) throws -> Harness {
         let sender = MemoryOTPSender()
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
         var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: 7, count: 32),
                                                  startDate: Date() - 86_400 * 0, otpSender: sender)
         configuration.rateLimit = rateLimit
         configuration.cacheSeconds = cacheSeconds
+        configuration.partners = partners
+        configuration.tokenRateLimit = tokenRateLimit
+        if let clock { configuration.clock = { clock.now } }
         return Harness(server: try BookingServer(topology: topology(capacity: capacity), configuration: configuration), sender: sender, directory: dir)
     }
 

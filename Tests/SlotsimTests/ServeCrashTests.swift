@@ -11,7 +11,9 @@ import Testing
         // @unchecked: `process` is started in init and only signalled and waited on afterwards.
         let process = Process()
         let port: Int
-        init(_ directory: URL) throws {
+        /// The admin listener's port, with `--admin-port 0` among `extra`.
+        var adminPort: Int?
+        init(_ directory: URL, extra: [String] = []) throws {
             let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             var folder = products.deletingLastPathComponent()
             while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("slotsim").path), folder.path != "/" {
@@ -22,7 +24,7 @@ import Testing
                                  "--set", "campaign.districts[0].centers[0].capacityPerDay=30", "--port", "0",
                                  "--data-dir", directory.appendingPathComponent("data").path,
                                  "--key-file", directory.appendingPathComponent("key").path,
-                                 "--otp-outbox", directory.appendingPathComponent("outbox").path, "--rate-limit", "100000/60"]
+                                 "--otp-outbox", directory.appendingPathComponent("outbox").path, "--rate-limit", "100000/60"] + extra
             process.currentDirectoryURL = CommandLineTests.root
             let out = Pipe()
             process.standardOutput = out
@@ -30,17 +32,21 @@ import Testing
             try process.run()
             var line = ""
             let deadline = Date() + 60
-            while !line.contains("listening on"), Date() < deadline {
+            let admin = extra.contains("--admin-port")
+            while !line.contains("listening on") || (admin && !line.contains("metrics on")), Date() < deadline {
                 let chunk = out.fileHandleForReading.availableData
                 if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
                 line += String(decoding: chunk, as: UTF8.self)
             }
-            guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            guard let range = line.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
                   let port = Int(line[range].split(separator: ":").last!) else {
                 process.terminate()
                 throw CocoaError(.fileReadUnknown)
             }
             self.port = port
+            if admin, let range = line.range(of: #"127\.0\.0\.1:(\d+)/metrics"#, options: .regularExpression) {
+                adminPort = Int(line[range].dropFirst("127.0.0.1:".count).dropLast("/metrics".count))
+            }
         }
         func kill9() {
             kill(process.processIdentifier, SIGKILL)
@@ -133,6 +139,50 @@ import Testing
         let list = try await Self.call(server.port, "appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.date(server.port))").1["sessions"] as! [[String: Any]]
         let left = list.first { $0["session_id"] as? String == session }!["available_capacity"] as! Int
         #expect(left >= 0 && 30 - left >= acknowledged.count)
+    }
+
+    /// A partner key made by `slotsim partner-key` works against `serve --partners`; the admin
+    /// port serves Prometheus metrics; SIGTERM stops the server cleanly.
+    @Test func partnerKeysAndTheAdminPortOfARealServer() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data((0..<32).map { UInt8($0 * 5 % 251) }).write(to: directory.appendingPathComponent("key"))
+        let made = try CommandLineTests.slotsim(["partner-key", "--name", "Booking app", "--scopes", "public", "book", "--quota", "50"])
+        #expect(made.status == 0, "\(made.err)")
+        let lines = made.out.split(separator: "\n")
+        let key = String(lines[0].split(separator: " ").last!)
+        #expect(key.hasPrefix("sk_") && key.count == 67)
+        let partners = directory.appendingPathComponent("partners.json")
+        try Data("{\"partners\": [\(lines[2])]}".utf8).write(to: partners)
+        let server = try Server(directory, extra: ["--partners", partners.path, "--admin-port", "0"])
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/v2/admin/location/states")!)
+        request.setValue(key, forHTTPHeaderField: "x-api-key")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        request.setValue("sk_wrong", forHTTPHeaderField: "x-api-key")
+        let (_, refused) = try await URLSession.shared.data(for: request)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+        let adminPort = try #require(server.adminPort)
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(adminPort)/metrics")!)
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("slotsim_http_requests_total{route=\"/api/v2/admin/location/states\",method=\"GET\",status=\"200\"} 1"), "\(text.prefix(1_000))")
+        #expect(text.contains("slotsim_refusals_total{code=\"USRAUT0010\"} 1") && !text.contains(key))
+        server.process.terminate()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0, "SIGTERM shuts down cleanly")
+        // A broken partners file and bad options are refused before anything starts.
+        try Data(#"{"partners": [{"name": "x", "keySHA256": "123", "scopes": ["book"], "quotaPerMinute": 10}]}"#.utf8).write(to: partners)
+        let broken = try CommandLineTests.slotsim(["serve", "--scenario", "scenarios/quickstart.yaml", "--partners", partners.path,
+                                                   "--data-dir", directory.appendingPathComponent("d2").path, "--key-file", directory.appendingPathComponent("key").path,
+                                                   "--otp-outbox", directory.appendingPathComponent("o2").path])
+        #expect(broken.status == 1 && broken.err.contains("partners.json: partners[0].keySHA256"), "\(broken.err)")
+        for (options, words) in [(["--port", "70000"], "--port"), (["--admin-port", "8080"], "--admin-port"), (["--token-rate-limit", "0"], "--token-rate-limit")] {
+            let bad = try CommandLineTests.slotsim(["serve", "--scenario", "scenarios/quickstart.yaml", "--otp-outbox", "/tmp/x"] + options)
+            #expect(bad.status != 0 && bad.err.contains(words), "\(options): \(bad.err)")
+        }
+        let badScope = try CommandLineTests.slotsim(["partner-key", "--name", "x", "--scopes", "root"])
+        #expect(badScope.status != 0 && badScope.err.contains("root"), "\(badScope.err)")
     }
 
     /// Tomorrow in India, as the API writes dates.

@@ -10,11 +10,13 @@ demo: setup
 
 # Every test of the package: the Python checks (schema of the bundled scenarios, a CSV
 # export in pandas, the notebook, an HTML report in headless Chromium, the booking server
-# fuzzed with schemathesis), then swift test, whose summary ends the output.
+# fuzzed with schemathesis), then swift test with a private PostgreSQL server for the
+# PostgreSQL store's tests (started and stopped by scripts/with-postgres.sh); swift test's
+# summary ends the output.
 test:
 	@bash scripts/setup-system.sh test
 	bash scripts/check-python.sh
-	swift test
+	bash scripts/with-postgres.sh swift test
 
 # Release-mode benchmarks (ordo-one/benchmark); figures go to Benchmarks/RESULTS.md.
 bench: setup

@@ -2,10 +2,12 @@
 # Fuzzes `slotsim serve` against docs/openapi.yaml with schemathesis:
 #   scripts/fuzz-api.sh SLOTSIM_BINARY          e.g. scripts/fuzz-api.sh .build/debug/slotsim
 # Starts the server on scenarios/quickstart.yaml on a free port with a fresh data directory
-# and key, logs in through the OTP outbox for a bearer token, runs schemathesis on every
-# operation (examples, coverage, fuzzing and stateful phases; positive and negative data)
-# with the not_a_server_error check, then stops the server. Exits non-zero if schemathesis
-# reports a failure or an error, if the server dies, or if it logged an unexpected error.
+# and key, no partner keys (the endpoints that need one answer 401) and per-address and
+# per-token limits too high to be reached, logs in through the OTP outbox for a bearer
+# token, runs schemathesis on every operation (examples, coverage, fuzzing and stateful
+# phases; positive and negative data) with the not_a_server_error check, then stops the
+# server. Exits non-zero if schemathesis reports a failure or an error, if the server dies,
+# or if it logged an unexpected error.
 # FUZZ_EXAMPLES (default 200) bounds the test cases per operation and phase (about
 # 1.5 minutes); FUZZ_SEED repeats a run (its seed is printed at the end); FUZZ_VENV names
 # the venv (default .venv-fuzz, set up from PyPI on the first run with a pinned schemathesis).
@@ -40,7 +42,7 @@ trap cleanup EXIT
 
 head -c 32 /dev/urandom > "$work/key"
 "$binary" serve --scenario scenarios/quickstart.yaml --port 0 --data-dir "$work/data" --key-file "$work/key" \
-  --otp-outbox "$work/otp.jsonl" --rate-limit 1000000/60 > "$work/server.out" 2> "$work/server.err" &
+  --otp-outbox "$work/otp.jsonl" --rate-limit 1000000/60 --token-rate-limit 100000 > "$work/server.out" 2> "$work/server.err" &
 server=$!
 port=
 for _ in $(seq 1 300); do

@@ -3,7 +3,8 @@
 # when run as root; otherwise prints the exact command to run and stops.
 # The list: libopenblas-dev (linear algebra for policy tuning), pkg-config (finds it), and
 # python3 with venv for `make test`'s checks of the scenario schema and of CSV exports in pandas;
-# with the argument `test`, also chromium (renders an HTML report headless in `make test`).
+# with the argument `test`, also chromium (renders an HTML report headless in `make test`) and
+# postgresql (a private server for the tests of the PostgreSQL store, scripts/with-postgres.sh).
 set -euo pipefail
 
 command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install Swift 6.1 or later first." >&2; exit 1; }
@@ -15,6 +16,7 @@ command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "${1:-}" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -18,6 +18,7 @@ extension BookingServer {
             try self.checkCentre(partner, session.center)
             let dose = try API.int(body, "dose")
             let reference: String
+            var registration: JournalRecord? = nil
             if body["beneficiary_reference_id"] != nil {
                 guard body["mobile"] == nil, Self.registrationFields.isDisjoint(with: body.keys) else {
                     throw APIError.badRequest("give either beneficiary_reference_id or mobile with the registration fields, not both")
@@ -27,13 +28,13 @@ extension BookingServer {
                 guard body["mobile"] != nil else { throw APIError.badRequest("give beneficiary_reference_id, or mobile with the registration fields") }
                 let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
                 for field in Self.registrationRequired where body[field] == nil { throw APIError.badRequest("\(field) is required to register a walk-in") }
-                switch await self.commit(try self.registration(body, account: self.store.vault.lookup(mobile: mobile)), "beneficiary") {
-                case .success(let made): reference = made
-                case .failure(let error): throw error
-                }
+                // Registered with the walk-in, in one record: a refused walk-in registers nobody.
+                let made = try self.registration(body, account: self.store.vault.lookup(mobile: mobile))
+                guard case .beneficiary(let madeReference, _, _, _, _, _, _) = made else { throw APIError(500, "SRV0003", "registration") }
+                (reference, registration) = (madeReference, made)
             }
             let record = JournalRecord.walkIn(appointment: UUID().uuidString.lowercased(), reference: reference, session: sessionID,
-                                              dose: dose, now: self.now)
+                                              dose: dose, now: self.now, registration: registration)
             switch await self.commit(record, "walk_in") {
             case .success(let appointment): return API.json(["appointment_id": appointment, "beneficiary_reference_id": reference])
             case .failure(let error): throw error
@@ -70,10 +71,12 @@ extension BookingServer {
         let doseNumber = try API.int(body, "dose")
         guard let dose = Dose(rawValue: doseNumber) else { throw APIError.badRequest("dose must be 1 or 2") }
         let now = self.now
-        guard let session = store.liveSession(reference: reference, dose: dose, now: now) else {
-            throw APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) now")
+        // The same answer for an unknown person and for one whose appointment is at another
+        // centre: a staff key learns nothing about people outside its centres.
+        guard let session = store.liveSession(reference: reference, dose: dose, now: now),
+              partner.centers?.contains(store.published.centers[session.center].id) ?? true else {
+            throw APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) at this key's centres now")
         }
-        try checkCentre(partner, session.center)
         switch await commit(make(reference, doseNumber, now), kind) {
         case .success(let appointment): return API.json(["appointment_id": appointment, "status": kind])
         case .failure(let error): throw error

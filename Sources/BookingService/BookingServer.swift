@@ -26,6 +26,8 @@ public struct ServiceConfiguration: Sendable {
     public var partners: [Partner] = []
     /// Requests a minute with one bearer token (public-flow tokens; partner tokens count against the partner's quota).
     public var tokenRateLimit = 60
+    /// The PostgreSQL store (postgres://USER@HOST:PORT/DB?schema=NAME); nil: the embedded journal in `dataDirectory`.
+    public var postgresURL: String? = nil
     /// Port of the admin listener (Prometheus `/metrics`), on `host`; nil: none.
     public var adminPort: Int? = nil
     /// The server's clock (tests move it to a session's day).
@@ -54,13 +56,34 @@ public final class BookingServer: Sendable {
     /// Public availability responses, by query, until they expire (``ServiceConfiguration/cacheSeconds``).
     let responseCache = Mutex([String: (expires: Date, bytes: [UInt8])]())
 
-    public init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
+    /// A server on the embedded store (the journal in `configuration.dataDirectory`).
+    public convenience init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
         let vault = try Vault(secret: configuration.dataKey)
+        // A journal keeps its own day 0: restarting on another day does not move the bookings.
+        try self.init(store: BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory,
+                                          epoch: Self.day0(configuration)), configuration: configuration)
+    }
+
+    /// A server on the store `configuration.postgresURL` names (PostgreSQL, shared by every
+    /// instance serving the same scenario), or on the embedded journal without one.
+    public static func start(topology: ServiceTopology, configuration: ServiceConfiguration) async throws(ServiceError) -> BookingServer {
+        guard let url = configuration.postgresURL else { return try BookingServer(topology: topology, configuration: configuration) }
+        let vault = try Vault(secret: configuration.dataKey)
+        return BookingServer(store: try await BookingStore.postgres(topology: topology, vault: vault, url: url, epoch: day0(configuration)),
+                             configuration: configuration)
+    }
+
+    /// A PostgreSQL URL without its password, for messages.
+    public static func redacted(_ url: String) -> String { PostgresLog.redacted(url) }
+
+    static func day0(_ configuration: ServiceConfiguration) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = API.ist
-        // A journal keeps its own day 0: restarting on another day does not move the bookings.
-        store = try BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory,
-                                 epoch: calendar.startOfDay(for: configuration.startDate))
+        return calendar.startOfDay(for: configuration.startDate)
+    }
+
+    private init(store: BookingStore, configuration: ServiceConfiguration) {
+        self.store = store
         epoch = store.epoch
         self.configuration = configuration
         sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds)
@@ -73,7 +96,7 @@ public final class BookingServer: Sendable {
     var now: Int { Int(configuration.clock().timeIntervalSince(epoch)) }
 
     /// Writes what is queued and closes the journal (the data directory can then be opened again).
-    public func close() { store.journal.close() }
+    public func close() { store.storage.close() }
 
     /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0),
     /// `onAdminRunning` the admin listener's.

@@ -25,8 +25,9 @@ enum JournalRecord: Codable, Sendable {
     case schedule(appointment: String, account: String, beneficiaries: [String], session: String, slot: Int, dose: Int,
                   now: Int, idempotencyKey: String?)
     case cancel(appointment: String, account: String, beneficiaries: [String], now: Int, idempotencyKey: String?)
-    /// Centre staff admitted a registered person without an appointment.
-    case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int)
+    /// Centre staff admitted a person without an appointment: a registered one, or one
+    /// registered on the spot (`registration`, a `.beneficiary` record kept only if the walk-in is).
+    indirect case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int, registration: JournalRecord?)
     /// Centre staff recorded the dose as given (booked or walk-in).
     case vaccinated(reference: String, dose: Int, now: Int)
     /// Centre staff declared a booked person absent once their slot had started.
@@ -73,21 +74,29 @@ final class BookingStore: @unchecked Sendable {
     let engine: BookingEngine
     let published: Published
     let vault: Vault
-    let journal: Journal
-    private let books = Mutex(Books())
+    let storage: Storage
+    let books = Mutex(Books())
+
+    /// Where the changes are kept: the embedded journal file, or PostgreSQL shared by instances.
+    enum Storage: Sendable {
+        case embedded(Journal)
+        case postgres(PostgresLog, PostgresWriter)
+
+        func close() {
+            switch self {
+            case .embedded(let journal): journal.close()
+            case .postgres(let log, let writer):
+                writer.stop()
+                log.close()
+            }
+        }
+    }
 
     /// Day 0 of this journal (the start date given when it was created).
     let epoch: Date
 
-    init(topology: ServiceTopology, vault: Vault, dataDirectory: String, epoch proposed: Date) throws(ServiceError) {
-        do {
-            engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
-                horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
-            published = try Published(topology, engine: engine)
-        } catch {
-            throw .configuration("\(error)")
-        }
-        self.vault = vault
+    /// The embedded store: the journal in `dataDirectory`, replayed.
+    convenience init(topology: ServiceTopology, vault: Vault, dataDirectory: String, epoch proposed: Date) throws(ServiceError) {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -95,53 +104,99 @@ final class BookingStore: @unchecked Sendable {
             throw .journal("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
         }
         let (journal, records) = try Journal.open(path: dataDirectory + "/journal.log")
-        self.journal = journal
-        let decoder = JSONDecoder()
-        let topologyHash = Self.hash(topology)
-        let keyCheck = vault.lookup(mobile: "slotsim key check")
-        var start = proposed
-        var failure: ServiceError? = nil
-        if let first = records.first {
-            if case let .header(epoch, hash, check)? = try? decoder.decode(JournalRecord.self, from: first) {
-                if check != keyCheck {
-                    failure = .journal("the data key is not the one this journal was written with")
-                } else if hash != topologyHash {
-                    failure = .journal("the scenario (centres, days or policy) differs from the one this journal was written with; serve it with a new --data-dir")
-                } else {
-                    start = Date(timeIntervalSince1970: TimeInterval(epoch))
-                }
-            } else {
-                failure = .journal("\(dataDirectory)/journal.log does not start with a header: not a journal of this slotsim")
-            }
-        }
-        epoch = start
-        if let failure {
-            journal.close()  // release the directory
-            throw failure
-        }
         if records.isEmpty {
-            guard let header = try? JSONEncoder().encode(JournalRecord.header(epoch: Int(proposed.timeIntervalSince1970), topology: topologyHash, keyCheck: keyCheck)) else {
-                journal.close()
-                throw .journal("cannot encode the header")
-            }
-            _ = journal.append(header)  // on disk before the first acknowledged change (the journal keeps order)
+            // On disk before the first acknowledged change (the journal keeps order).
+            _ = journal.append(Self.header(topology, vault, epoch: proposed))
         }
-        for (n, data) in records.enumerated().dropFirst() {
-            let record: JournalRecord
-            do { record = try decoder.decode(JournalRecord.self, from: data) } catch {
-                journal.close()
-                throw .journal("record \(n + 1) cannot be read: \(error)")
+        try self.init(topology: topology, vault: vault, storage: .embedded(journal),
+                      records: records.isEmpty ? [Self.header(topology, vault, epoch: proposed)] : records,
+                      source: "\(dataDirectory)/journal.log")
+    }
+
+    /// The PostgreSQL store: migrations applied, the shared journal replayed, then the writer started.
+    static func postgres(topology: ServiceTopology, vault: Vault, url: String, epoch proposed: Date) async throws(ServiceError) -> BookingStore {
+        let log = try PostgresLog(url: url)
+        let writer = PostgresWriter()
+        var records: [(Int64, Data)] = []
+        do {
+            // The pool retries connections without end: a server that cannot be reached is an error after 10 s.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await log.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw ServiceError.journal("no answer in 10 s: is the server running and the URL right?")
+                }
+                try await group.next()
+                group.cancelAll()
             }
-            let outcome = books.withLock { b in apply(record, &b) }
-            if case .failure(let error) = outcome {
-                journal.close()
-                throw .journal("record \(n + 1) does not replay: \(error.message)")
+            records = try await log.records(after: 0)
+            if records.isEmpty {
+                try await log.insertHeader(header(topology, vault, epoch: proposed))
+                records = try await log.records(after: 0)
+            }
+        } catch {
+            log.close()
+            throw .journal("PostgreSQL at \(PostgresLog.redacted(url)): \((error as? ServiceError).map { "\($0)" } ?? String(reflecting: error))")
+        }
+        let store = try BookingStore(topology: topology, vault: vault, storage: .postgres(log, writer), records: records.map(\.1),
+                                     source: "PostgreSQL table \(log.table)")
+        writer.start(store, log: log, last: records.last?.0 ?? 0)
+        return store
+    }
+
+    /// The first record of a journal: day 0, the topology's hash and a check of the data key.
+    static func header(_ topology: ServiceTopology, _ vault: Vault, epoch: Date) -> Data {
+        let record = JournalRecord.header(epoch: Int(epoch.timeIntervalSince1970), topology: hash(topology), keyCheck: vault.lookup(mobile: "slotsim key check"))
+        return (try? JSONEncoder().encode(record)) ?? Data()
+    }
+
+    /// Builds the engine and replays `records` (the header first); on failure the storage is closed.
+    private init(topology: ServiceTopology, vault: Vault, storage: Storage, records: [Data], source: String) throws(ServiceError) {
+        do {
+            engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
+                horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
+            published = try Published(topology, engine: engine)
+        } catch {
+            storage.close()
+            throw .configuration("\(error)")
+        }
+        self.vault = vault
+        self.storage = storage
+        let decoder = JSONDecoder()
+        guard case let .header(epoch, hash, check)? = records.first.flatMap({ try? decoder.decode(JournalRecord.self, from: $0) }) else {
+            storage.close()
+            throw .journal("\(source) does not start with a header: not a journal of this slotsim")
+        }
+        guard check == vault.lookup(mobile: "slotsim key check") else {
+            storage.close()
+            throw .journal("the data key is not the one \(source) was written with")
+        }
+        guard hash == Self.hash(topology) else {
+            storage.close()
+            throw .journal("the scenario (centres, days or policy) differs from the one \(source) was written with; serve it with a new store")
+        }
+        self.epoch = Date(timeIntervalSince1970: TimeInterval(epoch))
+        for (n, data) in records.enumerated().dropFirst() {
+            do { try replay(data) } catch {
+                storage.close()
+                throw .journal("\(source): record \(n + 1) \(error.message)")
             }
         }
     }
 
+    /// Applies a record of the journal (at start, or another instance's).
+    func replay(_ data: Data) throws(APIError) {
+        let record: JournalRecord
+        do { record = try JSONDecoder().decode(JournalRecord.self, from: data) } catch {
+            throw APIError(500, "SRV0004", "cannot be read: \(error)")
+        }
+        if case .failure(let error) = books.withLock({ b in apply(record, &b) }) {
+            throw APIError(500, "SRV0004", "does not replay: \(error.message)")
+        }
+    }
+
     /// Applies a change to the engine and the books (live or on replay). On refusal nothing changes.
-    private func apply(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
+    func apply(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
         switch record {
         case .header: return .failure(APIError(500, "SRV0003", "a header in the middle of the journal"))
         case let .beneficiary(reference, account, name, photo, photoType, birthYear, gender):
@@ -189,7 +244,7 @@ final class BookingStore: @unchecked Sendable {
             }
             let lives = cancelling.map { engine.liveAppointment(of: b.people[$0]!.engineID, dose: booked.dose, now: now) }
             guard lives.allSatisfy({ $0?.state == .booked }) else {
-                return .failure(APIError(400, "APPOIN0046", "the appointment can no longer be cancelled: the dose was given or the person was marked absent"))
+                return .failure(APIError(400, "APPOIN0046", "the appointment can no longer be cancelled: the dose was given, or it is a walk-in at the centre"))
             }
             for (reference, live) in zip(cancelling, lives) {
                 if case .failure(let refusal) = engine.cancel(live!.id, now: now) { return .failure(Self.apiError(refusal)) }
@@ -207,12 +262,24 @@ final class BookingStore: @unchecked Sendable {
     /// The staff records: the engine decides; the books follow.
     private func applyStaff(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
         switch record {
-        case let .walkIn(appointment, reference, sessionID, doseNumber, now):
+        case let .walkIn(appointment, reference, sessionID, doseNumber, now, registration):
             guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
             guard let session = published.sessions[sessionID] else { return .failure(APIError(400, "APPOIN0018", "no such session_id")) }
+            if let registration {
+                guard case .beneficiary(let registered, _, _, _, _, _, _) = registration, registered == reference else {
+                    return .failure(APIError(500, "SRV0003", "a walk-in's registration is not of its beneficiary"))
+                }
+                if case .failure(let error) = apply(registration, &b) { return .failure(error) }
+            }
             guard let person = b.people[reference] else { return .failure(APIError(400, "APPOIN0047", "no such beneficiary_reference_id")) }
             switch engine.checkInWalkIn(person.engineID, session: session.index, dose: dose, now: now) {
-            case .failure(let refusal): return .failure(Self.apiError(refusal))
+            case .failure(let refusal):
+                if registration != nil {
+                    // Registered for this walk-in only: not kept (the engine's record of the person stays unused).
+                    b.people[reference] = nil
+                    b.accounts[person.account]?.removeAll { $0 == reference }
+                }
+                return .failure(Self.apiError(refusal))
             case .success(let admitted):
                 b.people[reference]!.appointments[dose.rawValue - 1] = appointment
                 b.appointments[appointment] = Booked(account: person.account, session: sessionID, slot: admitted.slot, dose: dose, beneficiaries: [reference])
@@ -228,12 +295,15 @@ final class BookingStore: @unchecked Sendable {
             if case .vaccinated = record { vaccinating = true } else { vaccinating = false }
             let outcome = vaccinating ? engine.recordVaccination(live.id, now: now) : engine.markNoShow(live.id, now: now)
             if case .failure(let refusal) = outcome { return .failure(Self.apiError(refusal)) }
-            // The appointment is finished either way: it leaves the live books (a no-show may book again).
-            if let booked = b.appointments[number] {
-                let left = booked.beneficiaries.filter { $0 != reference }
-                if left.isEmpty { b.appointments[number] = nil } else { b.appointments[number]!.beneficiaries = left }
+            // A given dose's appointment stays (it cannot be cancelled any more); a no-show leaves
+            // the appointment, and the person may book again.
+            if !vaccinating {
+                if let booked = b.appointments[number] {
+                    let left = booked.beneficiaries.filter { $0 != reference }
+                    if left.isEmpty { b.appointments[number] = nil } else { b.appointments[number]!.beneficiaries = left }
+                }
+                b.people[reference]!.appointments[dose.rawValue - 1] = nil
             }
-            if !vaccinating { b.people[reference]!.appointments[dose.rawValue - 1] = nil }
             return .success(number)
         default:
             return .failure(APIError(500, "SRV0003", "not a staff record"))
@@ -293,21 +363,25 @@ final class BookingStore: @unchecked Sendable {
     /// Applies `record` and writes it to the journal in the same critical section (so the
     /// journal's order is the order of the changes); returns once it is on disk.
     func commit(_ record: JournalRecord) async -> Result<String, APIError> {
+        let encoded: Data
+        do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
+        switch storage {
+        case .embedded(let journal): return await commit(record, encoded, to: journal)
+        case .postgres(_, let writer): return await writer.submit(record, encoded)
+        }
+    }
+
+    private func commit(_ record: JournalRecord, _ encoded: Data, to journal: Journal) async -> Result<String, APIError> {
         // After a failed write nothing more is changed: the server must be restarted (it then
         // rebuilds exactly the acknowledged state from the journal).
         if let failure = journal.failure {
             return .failure(APIError(503, "SRV0002", "storage failed (\(failure)); the server must be restarted"))
         }
-        let encoded: Data
-        do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
         let (outcome, sequence) = books.withLock { b -> (Result<String, APIError>, UInt64?) in
             // A retry under the same idempotency key gets the first answer, once that is on disk.
-            if let (key, fingerprint) = Self.idempotency(record), let earlier = b.idempotent[key] {
-                let parts = earlier.split(separator: " ", maxSplits: 1)
-                guard fingerprint == nil || (parts.count == 2 && parts[1] == fingerprint!) else {
-                    return (.failure(APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request")), nil)
-                }
-                return (.success(String(parts[0])), b.lastSequence)
+            if let answer = Self.earlierAnswer(record, b) {
+                guard case .success = answer else { return (answer, nil) }
+                return (answer, b.lastSequence)
             }
             let outcome = apply(record, &b)
             guard case .success = outcome else { return (outcome, nil) }
@@ -320,6 +394,17 @@ final class BookingStore: @unchecked Sendable {
             return .failure(APIError(503, "SRV0002", "the booking could not be stored; try again later"))
         }
         return outcome
+    }
+
+    /// The answer a request already got under the same idempotency key (422 if the key was used
+    /// for a different request); nil if the key is new or absent.
+    static func earlierAnswer(_ record: JournalRecord, _ b: Books) -> Result<String, APIError>? {
+        guard let (key, fingerprint) = idempotency(record), let earlier = b.idempotent[key] else { return nil }
+        let parts = earlier.split(separator: " ", maxSplits: 1)
+        guard fingerprint == nil || (parts.count == 2 && parts[1] == fingerprint!) else {
+            return .failure(APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request"))
+        }
+        return .success(String(parts[0]))
     }
 
     func read<T>(_ body: (Books) -> T) -> T { books.withLock { body($0) } }

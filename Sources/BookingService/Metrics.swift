@@ -58,7 +58,8 @@ final class ServiceMetrics: Sendable {
     func text() -> [UInt8] { registry.emitToBuffer() }
 }
 
-/// Times every request and counts it by route template (unmatched paths as "unmatched").
+/// Times every request and counts it by route template (paths no route matches, 405s
+/// included, are labelled "NotFound" by the router).
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = ServiceContext
     let metrics: ServiceMetrics

@@ -45,6 +45,14 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "Override a value of the scenario: key.path=value (repeatable).")
     var overrides: [String] = []
 
+    enum Store: String, ExpressibleByArgument, CaseIterable { case embedded, postgres }
+
+    @Option(help: "Where changes are kept: embedded (a journal in --data-dir) or postgres (shared by every instance; --postgres-url).")
+    var store: Store = .embedded
+
+    @Option(name: .customLong("postgres-url"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require] (or the environment variable SLOTSIM_POSTGRES_URL, which keeps a password out of the process list).")
+    var postgresURL: String?
+
     @Option(help: "Partners file (JSON) of hashed API keys with scopes, quotas and centres; make entries with slotsim partner-key.")
     var partners: String?
 
@@ -60,6 +68,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--admin-port must be between 0 and 65535 and differ from --port.")
         }
         guard (1...100_000).contains(tokenRateLimit) else { throw ValidationError("--token-rate-limit must be between 1 and 100000.") }
+        if store == .embedded, postgresURL != nil { throw ValidationError("--postgres-url needs --store postgres.") }
     }
 
     static let sessionsMax = 2_000_000
@@ -111,6 +120,13 @@ struct Serve: AsyncParsableCommand {
         configuration.cacheSeconds = cacheSeconds
         configuration.tokenRateLimit = tokenRateLimit
         configuration.adminPort = adminPort
+        if store == .postgres {
+            guard let url = postgresURL ?? ProcessInfo.processInfo.environment["SLOTSIM_POSTGRES_URL"] else {
+                printError("--store postgres needs --postgres-url URL or the environment variable SLOTSIM_POSTGRES_URL")
+                throw ExitCode(1)
+            }
+            configuration.postgresURL = url
+        }
         if let partners {
             do { configuration.partners = try PartnersFile.load(path: partners) } catch {
                 printError("\(error)")
@@ -119,15 +135,16 @@ struct Serve: AsyncParsableCommand {
         }
         let server: BookingServer
         do {
-            server = try BookingServer(topology: ServiceTopology(stateName: loaded.name, districts: districts, days: campaign.days, policy: policy),
-                                       configuration: configuration)
+            server = try await BookingServer.start(topology: ServiceTopology(stateName: loaded.name, districts: districts, days: campaign.days, policy: policy),
+                                                   configuration: configuration)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let (host, dir, count, sessionCount) = (host, dataDir, districts.count, sessions)
+        let dir = configuration.postgresURL.map { "store PostgreSQL \(BookingServer.redacted($0))" } ?? "journal in \(dataDir)"
+        let (host, count, sessionCount) = (host, districts.count, sessions)
         try await server.run(onRunning: { port in
-            let line = "slotsim serve: listening on http://\(host):\(port) (\(count) districts, \(sessionCount) sessions; journal in \(dir))\n"
+            let line = "slotsim serve: listening on http://\(host):\(port) (\(count) districts, \(sessionCount) sessions; \(dir))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }, onAdminRunning: { port in
             FileHandle.standardOutput.write(Data("slotsim serve: metrics on http://\(host):\(port)/metrics\n".utf8))

@@ -35,24 +35,46 @@ final class TestClock: Sendable {
         ], days: 4, policy: policy)
     }
 
+    /// Where a test server keeps its changes: the contract tests run on both.
+    enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
+        case embedded, postgres
+        var testDescription: String { rawValue }
+    }
+
+    /// The PostgreSQL server of `scripts/with-postgres.sh` (make test starts one).
+    static let postgresURL = ProcessInfo.processInfo.environment["SLOTSIM_TEST_POSTGRES_URL"]
+    /// Every store this run can test: PostgreSQL only with a server.
+    static let stores: [StoreKind] = postgresURL == nil ? [.embedded] : [.embedded, .postgres]
+
     struct Harness {
         let server: BookingServer
         let sender: MemoryOTPSender
         let directory: String
+        /// The PostgreSQL store's URL with its own schema (nil: embedded).
+        let postgresURL: String?
     }
 
-    static func harness(capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0,
-                        partners: [Partner] = [], tokenRateLimit: Int = 10_000, clock: TestClock? = nil) throws -> Harness {
+    /// A new PostgreSQL schema for one test's store.
+    static func freshPostgresURL() throws -> String {
+        guard let base = postgresURL else { throw ServiceError.configuration("SLOTSIM_TEST_POSTGRES_URL is not set (run through scripts/with-postgres.sh)") }
+        return base + (base.contains("?") ? "&" : "?") + "schema=t_" + Vault.randomHex(bytes: 8)
+    }
+
+    static func harness(store: StoreKind = .embedded, capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0,
+                        partners: [Partner] = [], tokenRateLimit: Int = 10_000, clock: TestClock? = nil,
+                        postgres: String? = nil, key: UInt8 = 7) async throws -> Harness {
         let sender = MemoryOTPSender()
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
-        var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: 7, count: 32),
+        var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: key, count: 32),
                                                  startDate: Date() - 86_400 * 0, otpSender: sender)
         configuration.rateLimit = rateLimit
         configuration.cacheSeconds = cacheSeconds
         configuration.partners = partners
         configuration.tokenRateLimit = tokenRateLimit
         if let clock { configuration.clock = { clock.now } }
-        return Harness(server: try BookingServer(topology: topology(capacity: capacity), configuration: configuration), sender: sender, directory: dir)
+        configuration.postgresURL = try postgres ?? (store == .postgres ? freshPostgresURL() : nil)
+        return Harness(server: try await BookingServer.start(topology: topology(capacity: capacity), configuration: configuration), sender: sender,
+                       directory: dir, postgresURL: configuration.postgresURL)
     }
 
     static func json(_ response: TestResponse) -> [String: Any] {
@@ -84,8 +106,9 @@ final class TestClock: Sendable {
         return sessions[0]["session_id"] as! String
     }
 
-    @Test func publicEndpointsFollowTheContract() async throws {
-        let h = try Self.harness(cacheSeconds: 5)
+    @Test(arguments: stores) func publicEndpointsFollowTheContract(store: StoreKind) async throws {
+        let h = try await Self.harness(store: store, cacheSeconds: 5)
+        defer { h.server.close() }
         try await Application(router: h.server.router()).test(.live) { client in
             let states = Self.json(try await client.execute(uri: "/api/v2/admin/location/states", method: .get))
             #expect((states["states"] as? [[String: Any]])?.first?["state_id"] as? Int == 1)
@@ -114,8 +137,9 @@ final class TestClock: Sendable {
         }
     }
 
-    @Test func citizensLogInRegisterBookAndCancel() async throws {
-        let h = try Self.harness()
+    @Test(arguments: stores) func citizensLogInRegisterBookAndCancel(store: StoreKind) async throws {
+        let h = try await Self.harness(store: store)
+        defer { h.server.close() }
         try await Application(router: h.server.router()).test(.live) { client in
             let wrong = try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: Self.body(["mobile": "12345"]))
             #expect(wrong.status == .badRequest)
@@ -168,8 +192,9 @@ final class TestClock: Sendable {
         }
     }
 
-    @Test func malformedRequestsGetA4xxWithAJSONBody() async throws {
-        let h = try Self.harness()
+    @Test(arguments: stores) func malformedRequestsGetA4xxWithAJSONBody(store: StoreKind) async throws {
+        let h = try await Self.harness(store: store)
+        defer { h.server.close() }
         try await Application(router: h.server.router()).test(.live) { client in
             let token = try await Self.login(client, h, mobile: "9876543210")
             let auth: HTTPFields = [.authorization: "Bearer \(token)"]
@@ -195,7 +220,7 @@ final class TestClock: Sendable {
     }
 
     @Test func publicCallsAreRateLimitedPerAddress() async throws {
-        let h = try Self.harness(rateLimit: 5)
+        let h = try await Self.harness(rateLimit: 5)
         try await Application(router: h.server.router()).test(.live) { client in
             for _ in 0..<5 { #expect(try await client.execute(uri: "/api/v2/admin/location/states", method: .get).status == .ok) }
             let limited = try await client.execute(uri: "/api/v2/admin/location/states", method: .get)
@@ -204,8 +229,9 @@ final class TestClock: Sendable {
     }
 
     /// Hundreds of clients race for one session: exactly its capacity is booked, nobody twice.
-    @Test func racingClientsGetExactlyTheCapacity() async throws {
-        let h = try Self.harness(capacity: 40)
+    @Test(arguments: stores) func racingClientsGetExactlyTheCapacity(store: StoreKind) async throws {
+        let h = try await Self.harness(store: store, capacity: 40)
+        defer { h.server.close() }
         try await Application(router: h.server.router()).test(.live) { client in
             let session = try await Self.firstSession(client)
             var tokens: [(String, String)] = []
@@ -237,7 +263,7 @@ final class TestClock: Sendable {
     /// Acknowledged changes survive a restart from the journal; a torn tail is cut off; no
     /// mobile number, name or photo-id number is stored in the clear.
     @Test func theJournalRebuildsTheStateAndHoldsNoPlaintext() async throws {
-        let h = try Self.harness(capacity: 10)
+        let h = try await Self.harness(capacity: 10)
         let session = try await Application(router: h.server.router()).test(.live) { client in
             let session = try await Self.firstSession(client)
             for n in 0..<6 {
@@ -260,19 +286,19 @@ final class TestClock: Sendable {
         handle.seekToEndOfFile()
         handle.write(Data([200, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9]))
         try handle.close()
-        let again = try Self.harness(capacity: 10, directory: h.directory)
+        let again = try await Self.harness(capacity: 10, directory: h.directory)
         let index = again.server.store.published.sessions[session]!.index
         #expect(again.server.store.engine.availability(index, now: again.server.now)?.availableCapacity == 4)
         #expect(again.server.store.read { $0.appointments.count } == 6)
         let cut = try Data(contentsOf: URL(fileURLWithPath: journal))
         #expect(cut.count == bytes.count, "the torn tail was cut off")
         // One server per data directory.
-        #expect(throws: ServiceError.self) { try Self.harness(capacity: 10, directory: h.directory) }
+        await #expect(throws: ServiceError.self) { try await Self.harness(capacity: 10, directory: h.directory) }
         again.server.close()
         // Another key, or another scenario, is refused rather than misread.
         let wrongKey = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 8, count: 32), startDate: Date(), otpSender: MemoryOTPSender())
         #expect(throws: ServiceError.self) { try BookingServer(topology: Self.topology(capacity: 10), configuration: wrongKey) }
-        #expect(throws: ServiceError.self) { try Self.harness(capacity: 11, directory: h.directory) }
+        await #expect(throws: ServiceError.self) { try await Self.harness(capacity: 11, directory: h.directory) }
         // A journal keeps its day 0 whatever start date a restart is given.
         var later = ServiceConfiguration(dataDirectory: h.directory, dataKey: Data(repeating: 7, count: 32), startDate: Date() + 3 * 86_400,
                                          otpSender: MemoryOTPSender())

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The journal of several server instances, kept in PostgreSQL: one table of records in
+/// sequence order, shared by every instance. An instance appends under a transaction-level
+/// advisory lock after reading (and replaying) every record it has not seen, so each
+/// decision is made on the whole state and no two instances ever sell the same unit; the
+/// allocator's engine decides, as with the embedded journal, so the policy is the same.
+final class PostgresLog: Sendable {
+    let client: PostgresClient
+    let schema: String
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    static let lockKey: Int64 = 0x736C_6F74_7369_6D  // "slotsim"
+
+    /// `url`: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require].
+    init(url: String) throws(ServiceError) {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+              let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty else {
+            throw .configuration("--postgres-url must look like postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, found \(Self.redacted(url))")
+        }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, b in b })
+        let schema = query["schema"] ?? "slotsim"
+        guard schema.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            throw .configuration("--postgres-url: schema must be 1 to 63 of a-z, 0-9 and _, not starting with a digit; found \(schema)")
+        }
+        let tls: PostgresClient.Configuration.TLS
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        case let other: throw .configuration("--postgres-url: sslmode must be disable, prefer or require, found \(other)")
+        }
+        var configuration = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+                                                         database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 4
+        configuration.options.connectTimeout = .seconds(5)
+        var logger = Logger(label: "slotsim.postgres")
+        logger.logLevel = .warning
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+        runner = Task { await client.run() }
+    }
+
+    /// The URL without its password, for messages.
+    static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? "(unreadable)"
+    }
+
+    var table: String { "\(schema).journal" }
+
+    /// Applies the migrations not applied yet, each in its own transaction (serialised
+    /// between instances by the advisory lock).
+    func migrate() async throws {
+        let migrations: [[String]] = [
+            ["CREATE TABLE \(table) (seq bigint PRIMARY KEY, record bytea NOT NULL, written_at timestamptz NOT NULL DEFAULT now())"],
+        ]
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(schema).migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"),
+                                       logger: logger)
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT coalesce(max(version), 0) FROM \(schema).migrations"), logger: logger)
+            var applied = 0
+            for try await version in rows.decode(Int.self) { applied = version }
+            for (n, statements) in migrations.enumerated() where n + 1 > applied {
+                for sql in statements { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(schema).migrations (version) VALUES (\(n + 1))"), logger: logger)
+            }
+        }
+    }
+
+    /// Records after `sequence`, in order.
+    func records(after sequence: Int64, on connection: PostgresConnection? = nil) async throws -> [(Int64, Data)] {
+        let sql = PostgresQuery(unsafeSQL: "SELECT seq, record FROM \(table) WHERE seq > $1 ORDER BY seq", binds: {
+            var b = PostgresBindings()
+            b.append(sequence)
+            return b
+        }())
+        let rows: PostgresRowSequence
+        if let connection { rows = try await connection.query(sql, logger: logger) } else { rows = try await client.query(sql, logger: logger) }
+        var out: [(Int64, Data)] = []
+        for try await (seq, record) in rows.decode((Int64, Data).self) { out.append((seq, record)) }
+        return out
+    }
+
+    /// Writes records at sequences from `first` on, inside the caller's transaction.
+    func insert(_ records: [Data], from first: Int64, on connection: PostgresConnection) async throws {
+        guard !records.isEmpty else { return }
+        var b = PostgresBindings()
+        b.append((0..<Int64(records.count)).map { first + $0 })
+        b.append(records.map { ByteBuffer(data: $0) })
+        try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])", binds: b),
+                                   logger: logger)
+    }
+
+    /// The header, unless another instance wrote one first.
+    func insertHeader(_ header: Data) async throws {
+        var b = PostgresBindings()
+        try b.append(header)
+        try await client.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) (seq, record) VALUES (1, $1) ON CONFLICT (seq) DO NOTHING", binds: b), logger: logger)
+    }
+
+    func close() { runner.cancel() }
+}

@@ -1,0 +1,101 @@
+@testable import BookingService
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import SlotAllocation
+import Testing
+
+/// The PostgreSQL store: several instances share one journal and never sell a unit twice;
+/// a restart rebuilds the state; no personal data is stored in the clear. (The contract
+/// tests of ServerTests and PartnerAndStaffTests also run on it.)
+@Suite struct PostgresStoreTests {
+    @Test func ciRunsThePostgresTests() {
+        #expect(ProcessInfo.processInfo.environment["CI"] != "true" || ServerTests.postgresURL != nil,
+                "CI must run the tests through scripts/with-postgres.sh (make test does)")
+    }
+
+    @Test(.enabled(if: ServerTests.postgresURL != nil)) func instancesSharingADatabaseNeverOversell() async throws {
+        let url = try ServerTests.freshPostgresURL()
+        let a = try await ServerTests.harness(store: .postgres, capacity: 30, postgres: url)
+        let b = try await ServerTests.harness(store: .postgres, capacity: 30, postgres: url)
+        defer {
+            a.server.close()
+            b.server.close()
+        }
+        let session = ServiceTopology.sessionID(center: 0, day: 1)
+        // 60 people on each instance, each asking twice, all at once.
+        let statuses = try await Application(router: a.server.router()).test(.live) { clientA in
+            try await Application(router: b.server.router()).test(.live) { clientB in
+                var people: [(any TestClientProtocol, String, String)] = []
+                for (n, (client, h)) in [(clientA as any TestClientProtocol, a), (clientB, b)].enumerated() {
+                    for k in 0..<60 {
+                        let token = try await ServerTests.login(client, h, mobile: "9\(n)\(String(format: "%08d", k))")
+                        let reference = ServerTests.json(try await ServerTests.register(client, token: token))["beneficiary_reference_id"] as! String
+                        people.append((client, token, reference))
+                    }
+                }
+                return try await withThrowingTaskGroup(of: Int.self) { group in
+                    for (client, token, reference) in people {
+                        for _ in 0..<2 {
+                            group.addTask {
+                                Int(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                             body: ServerTests.body(["dose": 1, "session_id": session, "slot": "11:00AM-01:00PM",
+                                                                                     "beneficiaries": [reference]])).status.code)
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+            }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 30, "exactly the capacity, across both instances")
+        #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 })
+        // Each instance catches up with the other's bookings within its catch-up interval.
+        try await Task.sleep(for: .milliseconds(600))
+        for h in [a, b] {
+            let index = h.server.store.published.sessions[session]!.index
+            #expect(h.server.store.engine.availability(index, now: h.server.now)?.availableCapacity == 0)
+            #expect(h.server.store.engine.invariantViolations().isEmpty)
+            let booked = h.server.store.read { $0.appointments.values.flatMap(\.beneficiaries) }
+            #expect(booked.count == 30 && Set(booked).count == 30, "nobody booked twice")
+        }
+        // A third instance started now rebuilds the same state from the database.
+        let c = try await ServerTests.harness(store: .postgres, capacity: 30, postgres: url)
+        defer { c.server.close() }
+        #expect(c.server.store.read { $0.appointments.values.flatMap(\.beneficiaries).count } == 30)
+    }
+
+    @Test(.enabled(if: ServerTests.postgresURL != nil)) func aRestartRebuildsTheStateAndNothingIsInTheClear() async throws {
+        let url = try ServerTests.freshPostgresURL()
+        let h = try await ServerTests.harness(store: .postgres, capacity: 10, postgres: url)
+        try await Application(router: h.server.router()).test(.live) { client in
+            let session = try await ServerTests.firstSession(client)
+            for n in 0..<4 {
+                let token = try await ServerTests.login(client, h, mobile: "98765432\(10 + n)")
+                let reference = ServerTests.json(try await ServerTests.register(client, token: token, name: "Secret Name \(n)"))["beneficiary_reference_id"] as! String
+                let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                 body: ServerTests.body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
+                #expect(r.status == .ok)
+            }
+        }
+        h.server.close()
+        let again = try await ServerTests.harness(store: .postgres, capacity: 10, postgres: url)
+        defer { again.server.close() }
+        #expect(again.server.store.read { $0.appointments.count } == 4)
+        guard case .postgres(let log, _) = again.server.store.storage else { Issue.record("not the PostgreSQL store"); return }
+        let records = try await log.records(after: 0)
+        #expect(records.count == 1 + 4 + 4, "a header, four beneficiaries, four bookings")
+        let bytes = records.reduce(into: Data()) { $0.append($1.1) }
+        for secret in ["9876543210", "Secret Name", "ABCD1234"] {
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is in PostgreSQL in the clear")
+        }
+        // Another key or another scenario is refused rather than misread.
+        await #expect(throws: ServiceError.self) { try await ServerTests.harness(store: .postgres, capacity: 10, postgres: url, key: 8) }
+        await #expect(throws: ServiceError.self) { try await ServerTests.harness(store: .postgres, capacity: 11, postgres: url) }
+        // A database that cannot be reached is a clear error, not a hang.
+        await #expect(throws: ServiceError.self) {
+            try await ServerTests.harness(store: .postgres, postgres: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable")
+        }
+    }
+}

@@ -2,10 +2,14 @@
 # Load tests of slotsim serve on loopback with wrk (Debian's package), in one run:
 #  1. a Hummingbird hello-world (hello-peer), the baseline;
 #  2. GET findByDistrict;
-#  3. POST schedule, durable bookings with the embedded journal (each request a new person).
+#  3. POST schedule, durable bookings with the embedded journal (each request a new person);
+#  with SLOTSIM_TEST_POSTGRES_URL set (run it through scripts/with-postgres.sh), also
+#  4. POST schedule with the PostgreSQL store, and
+#  5. pgbench's baseline on the same server: UPDATE … SET booked = booked + 1 WHERE booked < capacity.
 # Needs release builds:  swift build -c release --product slotsim
 #                        swift build -c release --package-path Benchmarks --product hello-peer
 # Usage: bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]
+#        bash scripts/with-postgres.sh bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 users=${1:-60000}
@@ -25,7 +29,8 @@ kill %1; wait %1 2>/dev/null || true
 
 head -c 32 /dev/urandom > "$work/key"
 "$slotsim" serve --scenario scenarios/quickstart.yaml --set campaign.days=3 --set "campaign.districts[0].centers[0].capacityPerDay=100000" \
-  --port 18080 --data-dir "$work/data" --key-file "$work/key" --otp-outbox "$work/outbox" --rate-limit 100000000/60 > "$work/serve.log" 2>&1 &
+  --port 18080 --data-dir "$work/data" --key-file "$work/key" --otp-outbox "$work/outbox" --rate-limit 100000000/60 \
+  --token-rate-limit 100000 > "$work/serve.log" 2>&1 &
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/serve.log" || { cat "$work/serve.log" >&2; exit 1; }
 date=$(TZ=Asia/Kolkata date -d tomorrow +%d-%m-%Y)
@@ -38,3 +43,23 @@ session=$(curl -s "http://127.0.0.1:18080/api/v2/appointment/sessions/public/fin
 echo "== schedule (durable, group commit), ${seconds} s"
 USERS="$work/users.txt" SESSION="$session" wrk -t2 -c64 -d"${seconds}s" -s Benchmarks/peers/load/schedule.lua http://127.0.0.1:18080 | grep -E "Requests/sec|requests in|Non-2xx|p50"
 echo "journal: $(stat -c %s "$work/data/journal.log") bytes"
+
+[ -n "${SLOTSIM_TEST_POSTGRES_URL:-}" ] || { echo "(no SLOTSIM_TEST_POSTGRES_URL: PostgreSQL store and pgbench skipped)"; exit 0; }
+kill %1 2>/dev/null; wait 2>/dev/null || true
+"$slotsim" serve --scenario scenarios/quickstart.yaml --set campaign.days=3 --set "campaign.districts[0].centers[0].capacityPerDay=100000" \
+  --port 18082 --store postgres --postgres-url "$SLOTSIM_TEST_POSTGRES_URL&schema=load_$$" --key-file "$work/key" \
+  --otp-outbox "$work/outbox-pg" --rate-limit 100000000/60 --token-rate-limit 100000 > "$work/serve-pg.log" 2>&1 &
+for _ in $(seq 200); do grep -q "listening on" "$work/serve-pg.log" && break; sleep 0.1; done
+grep -q "listening on" "$work/serve-pg.log" || { cat "$work/serve-pg.log" >&2; exit 1; }
+echo "== schedule, PostgreSQL store: creating $users people"
+python3 Benchmarks/peers/load/make-users.py 18082 "$work/outbox-pg" "$users" "$work/users-pg.txt"
+echo "== schedule (PostgreSQL store, batched commits), ${seconds} s"
+USERS="$work/users-pg.txt" SESSION="$session" wrk -t2 -c64 -d"${seconds}s" -s Benchmarks/peers/load/schedule.lua http://127.0.0.1:18082 | grep -E "Requests/sec|requests in|Non-2xx|p50"
+kill %2 2>/dev/null || true
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+psql=("$pgbin/psql" -q -X -d "$SLOTSIM_TEST_POSTGRES_URL")
+"${psql[@]}" -c "DROP TABLE IF EXISTS bench_sessions; CREATE TABLE bench_sessions (id int PRIMARY KEY, booked int NOT NULL, capacity int NOT NULL); INSERT INTO bench_sessions VALUES (1, 0, 100000000);"
+echo 'UPDATE bench_sessions SET booked = booked + 1 WHERE id = 1 AND booked < capacity;' > "$work/book.sql"
+echo "== pgbench baseline: one conditional UPDATE per transaction, 64 clients, ${seconds} s"
+"$pgbin/pgbench" -n -c 64 -j 2 -T "$seconds" -f "$work/book.sql" "$SLOTSIM_TEST_POSTGRES_URL" 2>&1 | grep -E "tps|latency average|number of transactions actually"

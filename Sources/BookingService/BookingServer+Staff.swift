@@ -41,10 +41,10 @@ extension BookingServer {
             }
         }
         v2.post("centre/vaccinated") { request, context in
-            try await self.staffRecord(request, context, kind: "vaccinated") { .vaccinated(reference: $0, dose: $1, now: $2) }
+            try await self.staffRecord(request, context, kind: "vaccinated") { .vaccinated(reference: $0, dose: $1, now: $2, appointment: $3) }
         }
         v2.post("centre/noshow") { request, context in
-            try await self.staffRecord(request, context, kind: "no_show") { .noShow(reference: $0, dose: $1, now: $2) }
+            try await self.staffRecord(request, context, kind: "no_show") { .noShow(reference: $0, dose: $1, now: $2, appointment: $3) }
         }
         // Counts per session of a district and day: no personal data.
         v2.get("admin/sessions/report") { request, _ in
@@ -63,7 +63,7 @@ extension BookingServer {
 
     /// A vaccinated or no-show record for a beneficiary's live appointment (or walk-in) at one of the key's centres.
     func staffRecord(_ request: Request, _ context: ServiceContext, kind: String,
-                     _ make: (String, Int, Int) -> JournalRecord) async throws -> Response {
+                     _ make: (String, Int, Int, String) -> JournalRecord) async throws -> Response {
         let partner = try self.partner(request, .checkin)
         var request = request
         let body = try await API.body(&request, context, allowed: ["beneficiary_reference_id", "dose"], required: ["beneficiary_reference_id", "dose"])
@@ -73,11 +73,11 @@ extension BookingServer {
         let now = self.now
         // The same answer for an unknown person and for one whose appointment is at another
         // centre: a staff key learns nothing about people outside its centres.
-        guard let session = store.liveSession(reference: reference, dose: dose, now: now),
-              partner.centers?.contains(store.published.centers[session.center].id) ?? true else {
+        guard let live = store.liveAppointment(reference: reference, dose: dose, now: now),
+              partner.centers?.contains(store.published.centers[live.session.center].id) ?? true else {
             throw APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) at this key's centres now")
         }
-        switch await commit(make(reference, doseNumber, now), kind) {
+        switch await commit(make(reference, doseNumber, now, live.number), kind) {
         case .success(let appointment): return API.json(["appointment_id": appointment, "status": kind])
         case .failure(let error): throw error
         }

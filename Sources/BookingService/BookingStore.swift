@@ -29,9 +29,11 @@ enum JournalRecord: Codable, Sendable {
     /// registered on the spot (`registration`, a `.beneficiary` record kept only if the walk-in is).
     indirect case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int, registration: JournalRecord?)
     /// Centre staff recorded the dose as given (booked or walk-in).
-    case vaccinated(reference: String, dose: Int, now: Int)
+    /// `appointment`: the appointment the staff's centre check was made on; the record applies
+    /// to it only (not to one the person made since, at another centre).
+    case vaccinated(reference: String, dose: Int, now: Int, appointment: String)
     /// Centre staff declared a booked person absent once their slot had started.
-    case noShow(reference: String, dose: Int, now: Int)
+    case noShow(reference: String, dose: Int, now: Int, appointment: String)
 }
 
 /// The server's state: the allocator's engine (which decides every booking), people and
@@ -239,8 +241,8 @@ final class BookingStore: @unchecked Sendable {
                 return .failure(APIError(400, "APPOIN0044", "no such appointment_id for this mobile number"))
             }
             let cancelling = references.isEmpty ? booked.beneficiaries : references
-            guard cancelling.allSatisfy(booked.beneficiaries.contains) else {
-                return .failure(.badRequest("beneficiariesToCancel must be beneficiaries of the appointment"))
+            guard Set(cancelling).count == cancelling.count, cancelling.allSatisfy(booked.beneficiaries.contains) else {
+                return .failure(.badRequest("beneficiariesToCancel must be different beneficiaries of the appointment"))
             }
             let lives = cancelling.map { engine.liveAppointment(of: b.people[$0]!.engineID, dose: booked.dose, now: now) }
             guard lives.allSatisfy({ $0?.state == .booked }) else {
@@ -285,11 +287,11 @@ final class BookingStore: @unchecked Sendable {
                 b.appointments[appointment] = Booked(account: person.account, session: sessionID, slot: admitted.slot, dose: dose, beneficiaries: [reference])
                 return .success(appointment)
             }
-        case let .vaccinated(reference, doseNumber, now), let .noShow(reference, doseNumber, now):
+        case let .vaccinated(reference, doseNumber, now, checked), let .noShow(reference, doseNumber, now, checked):
             guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
-            guard let person = b.people[reference] else { return .failure(APIError(400, "APPOIN0047", "no such beneficiary_reference_id")) }
-            guard let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now), let number = person.appointments[dose.rawValue - 1] else {
-                return .failure(APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) now"))
+            guard let person = b.people[reference], let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now),
+                  let number = person.appointments[dose.rawValue - 1], number == checked else {
+                return .failure(APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) at this key's centres now"))
             }
             let vaccinating: Bool
             if case .vaccinated = record { vaccinating = true } else { vaccinating = false }
@@ -310,11 +312,13 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
-    /// The published session of a person's live appointment for a dose (for a staff key's centre check).
-    func liveSession(reference: String, dose: Dose, now: Int) -> PublishedSession? {
-        guard let person = read({ $0.people[reference] }),
-              let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now) else { return nil }
-        return published.byIndex[live.session]
+    /// The published session and the number of a person's live appointment for a dose (for a
+    /// staff key's centre check).
+    func liveAppointment(reference: String, dose: Dose, now: Int) -> (session: PublishedSession, number: String)? {
+        guard let person = read({ $0.people[reference] }), let number = person.appointments[dose.rawValue - 1],
+              let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now),
+              let session = published.byIndex[live.session] else { return nil }
+        return (session, number)
     }
 
     /// A hash of what decides bookings: days, centres and the policy.

@@ -13,7 +13,9 @@ final class PostgresLog: Sendable {
     let schema: String
     let logger: Logger
     private let runner: Task<Void, Never>
-    static let lockKey: Int64 = 0x736C_6F74_7369_6D  // "slotsim"
+    /// The advisory lock of this schema's journal (FNV-1a of the schema name): journals in
+    /// other schemas of the same database do not wait for it.
+    var lockKey: Int64 { Int64(bitPattern: schema.utf8.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }) }
 
     /// `url`: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require].
     init(url: String) throws(ServiceError) {
@@ -49,9 +51,16 @@ final class PostgresLog: Sendable {
 
     /// The URL without its password, for messages.
     static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? "(unreadable)"
+        if var parts = URLComponents(string: url) {
+            guard parts.password != nil else { return url }
+            parts.password = "***"
+            if let text = parts.string { return text }
+        }
+        // Not a URL Foundation reads (a password with '#', '/', '?' …): hide all between "://" and the last '@'.
+        guard let scheme = url.range(of: "://"), let at = url.range(of: "@", options: .backwards), at.lowerBound > scheme.upperBound else {
+            return "(a URL that cannot be read)"
+        }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at.lowerBound...])
     }
 
     var table: String { "\(schema).journal" }
@@ -63,7 +72,7 @@ final class PostgresLog: Sendable {
             ["CREATE TABLE \(table) (seq bigint PRIMARY KEY, record bytea NOT NULL, written_at timestamptz NOT NULL DEFAULT now())"],
         ]
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(schema).migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"),
                                        logger: logger)

@@ -38,12 +38,13 @@ final class PostgresWriter: Sendable {
     }
 
     func stop() {
-        wake.finish()
-        for task in tasks.withLock({ $0 }) { task.cancel() }
         let left = state.withLock { s in
+            s.failure = s.failure ?? "the server is stopping"  // a later submit is answered at once
             defer { s.jobs = [] }
             return s.jobs
         }
+        wake.finish()
+        for task in tasks.withLock({ $0 }) { task.cancel() }
         for job in left { job.done.resume(returning: .failure(APIError(503, "SRV0002", "the server is stopping; try again"))) }
     }
 
@@ -54,8 +55,8 @@ final class PostgresWriter: Sendable {
                 if s.failure == nil { s.jobs.append(Job(record: record, encoded: encoded, done: continuation)) }
                 return s.failure
             }
-            if let failure {
-                continuation.resume(returning: .failure(APIError(503, "SRV0002", "storage failed (\(failure)); the server must be restarted")))
+            if failure != nil {
+                continuation.resume(returning: .failure(Self.unavailable))
             } else {
                 wake.yield()
             }
@@ -81,31 +82,41 @@ final class PostgresWriter: Sendable {
         guard state.withLock({ $0.failure }) == nil, let records = try? await log.records(after: last) else { return }
         for (sequence, data) in records {
             do { try store.replay(data) } catch {
-                fail("record \(sequence) of another instance \(error.message)")
+                fail("record \(sequence) of another instance \(error.message)", log)
                 return
             }
             state.withLock { $0.last = sequence }
         }
     }
 
-    private func fail(_ why: String) {
+    /// The answer once writing stopped; the reason is in the log, not in answers to clients.
+    static let unavailable = APIError(503, "SRV0002", "the booking store is unavailable on this instance; try again later")
+
+    /// Stops writing: the engine may hold a change PostgreSQL does not (or miss one it does),
+    /// and only a restart rebuilds the state from the table.
+    private func fail(_ why: String, _ log: PostgresLog) {
         let left = state.withLock { s in
             s.failure = why
             defer { s.jobs = [] }
             return s.jobs
         }
-        for job in left { job.done.resume(returning: .failure(APIError(503, "SRV0002", "storage failed (\(why)); the server must be restarted"))) }
+        log.logger.critical("PostgreSQL store stopped writing; restart this instance", metadata: ["reason": "\(why)"])
+        for job in left { job.done.resume(returning: .failure(Self.unavailable)) }
     }
 
     private func write(_ batch: [Job], _ store: BookingStore, _ log: PostgresLog) async {
-        if let failure = state.withLock({ $0.failure }) {
-            for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "storage failed (\(failure)); the server must be restarted"))) }
+        if state.withLock({ $0.failure }) != nil {
+            for job in batch { job.done.resume(returning: .failure(Self.unavailable)) }
             return
         }
         let changedLocally = Mutex(false)
         do {
             let (outcomes, written) = try await log.client.withTransaction(logger: log.logger) { connection -> ([Result<String, APIError>], Int64) in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresLog.lockKey))", logger: log.logger)
+                // The lock orders the writers only if each statement sees what committed before it.
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: log.logger)
+                try await connection.query("SET LOCAL lock_timeout = '5s'", logger: log.logger)
+                try await connection.query("SET LOCAL statement_timeout = '15s'", logger: log.logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(\(log.lockKey))", logger: log.logger)
                 var last = state.withLock { $0.last }
                 for (sequence, data) in try await log.records(after: last, on: connection) {
                     // Another instance's committed record: if it does not replay, this instance has diverged.
@@ -132,14 +143,13 @@ final class PostgresWriter: Sendable {
             state.withLock { $0.last += written }
             for (job, outcome) in zip(batch, outcomes) { job.done.resume(returning: outcome) }
         } catch {
-            let why = (error as? APIError)?.message ?? String(reflecting: error)
             if changedLocally.withLock({ $0 }) {
                 // The engine holds changes PostgreSQL may not: stop writing until a restart rebuilds the state.
-                fail("a PostgreSQL write failed: \(why)")
-                for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "the change could not be stored; the server must be restarted"))) }
+                fail("a PostgreSQL write failed after the batch was applied: \(String(reflecting: error))", log)
             } else {
-                for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "the change could not be stored; try again later"))) }
+                log.logger.warning("PostgreSQL write failed before anything changed; answered 503", metadata: ["error": "\(String(reflecting: error))"])
             }
+            for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "the change could not be stored; try again later"))) }
         }
     }
 }

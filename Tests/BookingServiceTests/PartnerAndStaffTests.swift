@@ -79,6 +79,12 @@ import Testing
                 ["session_id": session, "dose": 1, "mobile": "9123456780", "name": "Ravi Kumar", "birth_year": 1985, "gender_id": 1,
                  "photo_id_type": 1, "photo_id_number": "WXYZ9876"]))
             #expect(onSite.status == .ok && (ServerTests.json(onSite)["beneficiary_reference_id"] as? String)?.count == 14)
+            // A key of another centre learns nothing: the same answer as for an unknown person.
+            for reference in [people[0], "99999999999999"] {
+                let elsewhere = try await client.execute(uri: "/api/v2/centre/vaccinated", method: .post, headers: keys.headers("phc-b staff"),
+                                                         body: ServerTests.body(["beneficiary_reference_id": reference, "dose": 1]))
+                #expect(elsewhere.status == .badRequest && Self.code(elsewhere) == "APPOIN0048")
+            }
             // Person 0 is vaccinated; person 1 did not come.
             let given = try await client.execute(uri: "/api/v2/centre/vaccinated", method: .post, headers: keys.headers("phc-a staff"),
                                                  body: ServerTests.body(["beneficiary_reference_id": people[0], "dose": 1]))

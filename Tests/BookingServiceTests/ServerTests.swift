@@ -183,6 +183,10 @@ final class TestClock: Sendable {
             stolen["beneficiaries"] = [references[2]]
             #expect(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(other)"],
                                              body: Self.body(stolen)).status == .badRequest)
+            let twiceOver = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: auth,
+                                                     body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0], references[0]]]))
+            #expect(twiceOver.status == .badRequest, "one beneficiary twice is refused before anything changes")
+            #expect(h.server.store.engine.invariantViolations().isEmpty && h.server.store.read { $0.appointments[appointment]?.beneficiaries.count } == 2)
             let cancelled = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: auth,
                                                      body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0]]]))
             #expect(cancelled.status == .noContent)

@@ -73,7 +73,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BookingServiceTests",
-            dependencies: ["BookingService", "SlotAllocation", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["BookingService", "SlotAllocation", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

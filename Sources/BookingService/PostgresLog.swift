@@ -40,6 +40,11 @@ final class PostgresLog: Sendable {
                                                          database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.maximumConnections = 4
         configuration.options.connectTimeout = .seconds(5)
+        // The advisory lock orders the writers only if each statement sees what committed before
+        // it (READ COMMITTED, whatever the database's default); a stuck lock holder or statement
+        // ends in an error (answered 503) instead of hanging every instance.
+        configuration.options.additionalStartupParameters = [("default_transaction_isolation", "read committed"),
+                                                             ("lock_timeout", "5s"), ("statement_timeout", "15s")]
         var logger = Logger(label: "slotsim.postgres")
         logger.logLevel = .warning
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)

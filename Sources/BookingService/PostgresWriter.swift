@@ -112,10 +112,7 @@ final class PostgresWriter: Sendable {
         let changedLocally = Mutex(false)
         do {
             let (outcomes, written) = try await log.client.withTransaction(logger: log.logger) { connection -> ([Result<String, APIError>], Int64) in
-                // The lock orders the writers only if each statement sees what committed before it.
-                try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: log.logger)
-                try await connection.query("SET LOCAL lock_timeout = '5s'", logger: log.logger)
-                try await connection.query("SET LOCAL statement_timeout = '15s'", logger: log.logger)
+                // (Every connection runs at READ COMMITTED with lock and statement timeouts: PostgresLog.init.)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(log.lockKey))", logger: log.logger)
                 var last = state.withLock { $0.last }
                 for (sequence, data) in try await log.records(after: last, on: connection) {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import HummingbirdTesting
+import PostgresNIO
 import SlotAllocation
 import Testing
 
@@ -122,6 +123,12 @@ import Testing
         defer { again.server.close() }
         #expect(again.server.store.read { $0.appointments.count } == 4)
         guard case .postgres(let log, _) = again.server.store.storage else { Issue.record("not the PostgreSQL store"); return }
+        // Every connection runs at READ COMMITTED with timeouts, whatever the database's defaults.
+        var settings: [String] = []
+        for name in ["default_transaction_isolation", "lock_timeout", "statement_timeout"] {
+            for try await value in try await log.client.query(PostgresQuery(unsafeSQL: "SHOW \(name)")).decode(String.self) { settings.append(value) }
+        }
+        #expect(settings == ["read committed", "5s", "15s"])
         let records = try await log.records(after: 0)
         #expect(records.count == 1 + 4 + 4, "a header, four beneficiaries, four bookings")
         let bytes = records.reduce(into: Data()) { $0.append($1.1) }

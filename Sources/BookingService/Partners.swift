@@ -22,21 +22,26 @@ public struct Partner: Codable, Sendable, Hashable {
     public var scopes: [PartnerScope]
     /// Requests a minute across every use of the key.
     public var quotaPerMinute: Int
-    /// `checkin` only: the centre ids the key may act for (nil: every centre).
+    /// `checkin` only: the centre ids the key may act for; nil only with `allCenters`.
     public var centers: [Int]?
+    /// `checkin` only: the key acts for every centre (said explicitly, never a default).
+    public var allCenters: Bool?
 
-    public init(name: String, keySHA256: String, scopes: [PartnerScope], quotaPerMinute: Int, centers: [Int]? = nil) {
+    public init(name: String, keySHA256: String, scopes: [PartnerScope], quotaPerMinute: Int, centers: [Int]? = nil, allCenters: Bool? = nil) {
         self.name = name
         self.keySHA256 = keySHA256
         self.scopes = scopes
         self.quotaPerMinute = quotaPerMinute
         self.centers = centers
+        self.allCenters = allCenters
     }
 
     /// A new random API key and the partner entry that admits it.
-    public static func generate(name: String, scopes: [PartnerScope], quotaPerMinute: Int, centers: [Int]? = nil) -> (key: String, partner: Partner) {
+    public static func generate(name: String, scopes: [PartnerScope], quotaPerMinute: Int, centers: [Int]? = nil,
+                                allCenters: Bool? = nil) -> (key: String, partner: Partner) {
         let key = "sk_" + Vault.randomHex(bytes: 32)
-        return (key, Partner(name: name, keySHA256: Vault.sha256Hex(key), scopes: scopes, quotaPerMinute: quotaPerMinute, centers: centers))
+        return (key, Partner(name: name, keySHA256: Vault.sha256Hex(key), scopes: scopes, quotaPerMinute: quotaPerMinute,
+                             centers: centers, allCenters: allCenters))
     }
 }
 
@@ -70,7 +75,15 @@ public struct PartnersFile: Codable, Sendable {
             guard hashes.insert(p.keySHA256).inserted else { throw .configuration("\(at).keySHA256: the same key is listed twice") }
             guard !p.scopes.isEmpty else { throw .configuration("\(at).scopes: expected at least one of public, book, checkin, admin") }
             guard (1...1_000_000).contains(p.quotaPerMinute) else { throw .configuration("\(at).quotaPerMinute: expected 1 to 1000000") }
-            if p.centers != nil, !p.scopes.contains(.checkin) { throw .configuration("\(at).centers: only a checkin key has centres") }
+            if p.scopes.contains(.checkin) {
+                switch (p.centers, p.allCenters) {
+                case (let list?, nil) where !list.isEmpty: break
+                case (nil, true?): break
+                default: throw .configuration("\(at).centers: a checkin key needs its centres (a non-empty list of center_id), or allCenters: true and no list")
+                }
+            } else if p.centers != nil || p.allCenters != nil {
+                throw .configuration("\(at).centers: only a checkin key has centres")
+            }
         }
         return file.partners
     }

@@ -203,18 +203,26 @@ struct PartnerKey: ParsableCommand {
     @Option(name: .customLong("quota"), help: "Requests a minute with this key.")
     var quotaPerMinute = 600
 
-    @Option(parsing: .upToNextOption, help: "checkin only: the centre ids (center_id) the key acts for (default: every centre).")
+    @Option(parsing: .upToNextOption, help: "checkin: the centre ids (center_id) the key acts for.")
     var centers: [Int] = []
+
+    @Flag(name: .customLong("all-centers"), help: "checkin: the key acts for every centre (instead of --centers).")
+    var allCenters = false
 
     func validate() throws {
         guard !name.isEmpty, name.count <= 64 else { throw ValidationError("--name must have 1 to 64 characters.") }
         guard !scopes.isEmpty else { throw ValidationError("--scopes needs at least one of public, book, checkin, admin.") }
         guard (1...1_000_000).contains(quotaPerMinute) else { throw ValidationError("--quota must be between 1 and 1000000.") }
-        if !centers.isEmpty, !scopes.contains(.checkin) { throw ValidationError("--centers is for a checkin key only.") }
+        if scopes.contains(.checkin) {
+            guard centers.isEmpty != !allCenters else { throw ValidationError("a checkin key needs --centers ID… or --all-centers (one of them).") }
+        } else if !centers.isEmpty || allCenters {
+            throw ValidationError("--centers and --all-centers are for a checkin key only.")
+        }
     }
 
     func run() throws {
-        let (key, partner) = Partner.generate(name: name, scopes: scopes, quotaPerMinute: quotaPerMinute, centers: centers.isEmpty ? nil : centers)
+        let (key, partner) = Partner.generate(name: name, scopes: scopes, quotaPerMinute: quotaPerMinute, centers: centers.isEmpty ? nil : centers,
+                                              allCenters: allCenters ? true : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print("key (x-api-key; shown once): \(key)")

@@ -212,6 +212,9 @@ import Testing
         #expect(load(#"{"partners": [{"name": "x", "keySHA256": "abc", "scopes": ["book"], "quotaPerMinute": 10}]}"#).contains("partners[0].keySHA256"))
         #expect(load(#"{"partners": [{"name": "x", "scopes": ["book"], "quotaPerMinute": 10}]}"#).contains("partners[0].keySHA256: missing"))
         #expect(load(#"{"partners": [{"name": "x", "keySHA256": "\#(hash)", "scopes": ["book"], "quotaPerMinute": 10, "centers": [1]}]}"#).contains("centers"))
+        #expect(load(#"{"partners": [{"name": "x", "keySHA256": "\#(hash)", "scopes": ["checkin"], "quotaPerMinute": 10}]}"#).contains("allCenters"),
+                "a checkin key acting for every centre is said, not defaulted")
+        #expect(load(#"{"partners": [{"name": "x", "keySHA256": "\#(hash)", "scopes": ["checkin"], "quotaPerMinute": 10, "allCenters": true}]}"#) == "ok")
         #expect(load("not json").contains("p.json"))
     }
 }

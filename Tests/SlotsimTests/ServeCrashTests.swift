@@ -181,6 +181,8 @@ import Testing
             let bad = try CommandLineTests.slotsim(["serve", "--scenario", "scenarios/quickstart.yaml", "--otp-outbox", "/tmp/x"] + options)
             #expect(bad.status != 0 && bad.err.contains(words), "\(options): \(bad.err)")
         }
+        let noCentres = try CommandLineTests.slotsim(["partner-key", "--name", "x", "--scopes", "checkin"])
+        #expect(noCentres.status != 0 && noCentres.err.contains("--all-centers"), "\(noCentres.err)")
         let badScope = try CommandLineTests.slotsim(["partner-key", "--name", "x", "--scopes", "root"])
         #expect(badScope.status != 0 && badScope.err.contains("root"), "\(badScope.err)")
     }

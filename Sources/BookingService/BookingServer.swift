@@ -112,13 +112,30 @@ public final class BookingServer: Sendable {
                                         onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) }))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "slotsim")))
+        // A store that stopped writing cannot recover in place: stop serving (availability would
+        // go stale) and exit with an error, so that a supervisor restarts the server, which then
+        // rebuilds the state from what was stored.
+        let watchdog = Task { () -> String? in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if let failure = store.storageFailure {
+                    Logger(label: "slotsim").critical("the store stopped writing; shutting down", metadata: ["reason": "\(failure)"])
+                    await group.triggerGracefulShutdown()
+                    return failure
+                }
+            }
+            return nil
+        }
         do {
             try await group.run()
         } catch {
+            watchdog.cancel()
             close()
             throw error
         }
+        watchdog.cancel()
         close()
+        if let failure = await watchdog.value { throw ServiceError.journal("the store stopped writing (\(failure)); restart the server") }
     }
 
     /// The admin listener: Prometheus metrics in the text format.

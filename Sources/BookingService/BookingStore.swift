@@ -94,6 +94,14 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
+    /// Why the store stopped writing, if it did (a restart rebuilds the state from what was stored).
+    var storageFailure: String? {
+        switch storage {
+        case .embedded(let journal): journal.failure
+        case .postgres(_, let writer): writer.failure
+        }
+    }
+
     /// Day 0 of this journal (the start date given when it was created).
     let epoch: Date
 

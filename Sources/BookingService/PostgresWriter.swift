@@ -37,9 +37,13 @@ final class PostgresWriter: Sendable {
         tasks.withLock { $0 = [writer, ticker] }
     }
 
+    /// Why writing stopped (not set by ``stop()``'s own stopping).
+    var failure: String? { state.withLock { s in s.failure == Self.stopping ? nil : s.failure } }
+    static let stopping = "the server is stopping"
+
     func stop() {
         let left = state.withLock { s in
-            s.failure = s.failure ?? "the server is stopping"  // a later submit is answered at once
+            s.failure = s.failure ?? Self.stopping  // a later submit is answered at once
             defer { s.jobs = [] }
             return s.jobs
         }

@@ -187,6 +187,47 @@ import Testing
         #expect(badScope.status != 0 && badScope.err.contains("root"), "\(badScope.err)")
     }
 
+    /// A PostgreSQL write that fails after the engine took the change: the instance answers 503,
+    /// stops and exits with an error (a supervisor restarts it); the restart has exactly what
+    /// was stored.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SLOTSIM_TEST_POSTGRES_URL"] != nil))
+    func aFailedPostgresWriteStopsTheServer() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-pgfail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data((0..<32).map { UInt8($0 * 3 % 251) }).write(to: directory.appendingPathComponent("key"))
+        let base = ProcessInfo.processInfo.environment["SLOTSIM_TEST_POSTGRES_URL"]!
+        let schema = "fail_\(UUID().uuidString.prefix(8).lowercased())"
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=" + schema
+        func psql(_ sql: String) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            p.arguments = ["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", base, "-c", sql]
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "psql \(sql)")
+        }
+        let server = try Server(directory, extra: ["--store", "postgres", "--postgres-url", url])
+        let token = try await Self.login(server.port, directory, mobile: "9111111111")
+        let register: [String: Any] = ["name": "P", "birth_year": 1990, "gender_id": 1, "photo_id_type": 1, "photo_id_number": "XYZ123"]
+        let first = try await Self.call(server.port, "registration/beneficiary/new", method: "POST", token: token, body: register)
+        #expect(first.0 == 200)
+        // From now on every insert fails, while reads still work.
+        try psql("ALTER TABLE \(schema).journal ADD CONSTRAINT no_more_writes CHECK (seq < 0) NOT VALID")
+        let second = try await Self.call(server.port, "registration/beneficiary/new", method: "POST", token: token, body: register)
+        #expect(second.0 == 503 && (second.1["error"] as? String)?.contains("PSQL") == false, "no internals in the answer: \(second.1)")
+        let deadline = Date() + 10
+        while server.process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.process.isRunning && server.process.terminationStatus != 0, "the server stops with an error")
+        if server.process.isRunning { server.kill9() }
+        try psql("ALTER TABLE \(schema).journal DROP CONSTRAINT no_more_writes")
+        let again = try Server(directory, extra: ["--store", "postgres", "--postgres-url", url])
+        defer { again.process.terminate(); again.process.waitUntilExit() }
+        let token2 = try await Self.login(again.port, directory, mobile: "9111111111")
+        let people = try await Self.call(again.port, "appointment/beneficiaries", token: token2).1["beneficiaries"] as? [Any]
+        #expect(people?.count == 1, "the stored registration, and not the one that failed")
+    }
+
     /// Tomorrow in India, as the API writes dates.
     static func date(_ port: Int) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -8,7 +8,7 @@
 #  5. pgbench's baseline on the same server: UPDATE … SET booked = booked + 1 WHERE booked < capacity.
 # Needs release builds:  swift build -c release --product slotsim
 #                        swift build -c release --package-path Benchmarks --product hello-peer
-# Usage: bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]
+# Usage: bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]    (LOAD_SCHEDULE=0: stop after findByDistrict)
 #        bash scripts/with-postgres.sh bash Benchmarks/peers/load-test.sh [USERS] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +37,7 @@ date=$(TZ=Asia/Kolkata date -d tomorrow +%d-%m-%Y)
 echo "== findByDistrict (30 centres), ${seconds} s"
 wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:18080/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" | grep -E "Requests/sec|Latency|Non-2xx"
 
+if [ "${LOAD_SCHEDULE:-1}" = 0 ]; then exit 0; fi   # LOAD_SCHEDULE=0: hello-world and findByDistrict only
 echo "== schedule: creating $users people"
 python3 Benchmarks/peers/load/make-users.py 18080 "$work/outbox" "$users" "$work/users.txt"
 session=$(curl -s "http://127.0.0.1:18080/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" | python3 -c 'import json,sys;print(json.load(sys.stdin)["sessions"][0]["session_id"])')

@@ -54,7 +54,10 @@ public final class BookingServer: Sendable {
     let metrics = ServiceMetrics()
     let epoch: Date
     /// Public availability responses, by query, until they expire (``ServiceConfiguration/cacheSeconds``).
-    let responseCache = Mutex([String: (expires: Date, bytes: [UInt8])]())
+    /// (A ByteBuffer shares its storage: a hit copies no bytes.)
+    let responseCache = Mutex([String: (expires: Date, body: ByteBuffer)]())
+    /// The headers of public availability responses.
+    let cacheHeaders: HTTPFields
 
     /// A server on the embedded store (the journal in `configuration.dataDirectory`).
     public convenience init(topology: ServiceTopology, configuration: ServiceConfiguration) throws(ServiceError) {
@@ -90,6 +93,10 @@ public final class BookingServer: Sendable {
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
         partners = PartnerRegistry(configuration.partners)
+        var headers = HTTPFields()
+        headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
+        headers[.contentType] = "application/json"
+        cacheHeaders = headers
     }
 
     /// Seconds since day 0's midnight (the engine's clock).
@@ -378,31 +385,25 @@ public final class BookingServer: Sendable {
         return (district - 1, try API.day(request.uri.queryParameters.get("date").map { String($0) }, epoch: epoch))
     }
 
-    var cacheHeaders: HTTPFields {
-        var headers = HTTPFields()
-        headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
-        headers[.contentType] = "application/json"
-        return headers
-    }
-
     /// Availability as computed at most `cacheSeconds` ago for the same query (0: never cached).
     func cachedResponse(_ key: String) -> Response? {
         guard configuration.cacheSeconds > 0 else { return nil }
         guard let hit = responseCache.withLock({ $0[key] }), hit.expires > Date() else { return nil }
-        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: hit.bytes)))
+        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: hit.body))
     }
 
     func cached(_ object: [String: Any], key: String) -> Response {
         var bytes: [UInt8] = []
         API.write(object, &bytes)
+        let body = ByteBuffer(bytes: bytes)
         if configuration.cacheSeconds > 0 {
             let expires = Date() + TimeInterval(configuration.cacheSeconds)
             responseCache.withLock { cache in
                 if cache.count > 10_000 { cache.removeAll() }
-                cache[key] = (expires, bytes)
+                cache[key] = (expires, body)
             }
         }
-        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: body))
     }
 
     func centerJSON(_ c: Int) -> [String: Any] {

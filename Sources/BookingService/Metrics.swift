@@ -8,8 +8,13 @@ import Synchronization
 /// error code. Labels never carry personal data or ids (routes are templates).
 final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let requests = Mutex([String: Counter]())
-    private let latencies = Mutex([String: DurationHistogram]())
+    /// A request's series: its counter and its route's latency histogram, found with one lookup.
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+    private let requests = Mutex([RequestKey: (count: Counter, latency: DurationHistogram)]())
     private let changes = Mutex([String: Counter]())
     private let refusals = Mutex([String: Counter]())
     static let buckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -17,23 +22,19 @@ final class ServiceMetrics: Sendable {
                                       .milliseconds(500), .seconds(1), .seconds(2.5)]
 
     func request(route: String, method: String, status: Int, duration: Duration) {
-        let key = route + " " + method + " " + String(status)
-        let counter = requests.withLock { c in
-            if let hit = c[key] { return hit }
-            let made = registry.makeCounter(name: "slotsim_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
-                                            help: "HTTP requests by route template, method and status")
-            c[key] = made
+        let key = RequestKey(route: route, method: method, status: status)
+        let series = requests.withLock { r in
+            if let hit = r[key] { return hit }
+            // The registry hands back the same histogram for the same route and labels.
+            let made = (registry.makeCounter(name: "slotsim_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
+                                             help: "HTTP requests by route template, method and status"),
+                        registry.makeDurationHistogram(name: "slotsim_http_request_duration_seconds", labels: [("route", route)], buckets: Self.buckets,
+                                                       help: "Time from request to response, by route template"))
+            r[key] = made
             return made
         }
-        counter.increment()
-        let histogram = latencies.withLock { h in
-            if let hit = h[route] { return hit }
-            let made = registry.makeDurationHistogram(name: "slotsim_http_request_duration_seconds", labels: [("route", route)], buckets: Self.buckets,
-                                                      help: "Time from request to response, by route template")
-            h[route] = made
-            return made
-        }
-        histogram.record(duration)
+        series.count.increment()
+        series.latency.record(duration)
     }
 
     /// A change acknowledged (on disk): beneficiary, schedule, cancel, walk_in, vaccinated, no_show.

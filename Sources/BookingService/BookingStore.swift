@@ -131,7 +131,10 @@ final class BookingStore: @unchecked Sendable {
         do {
             // The pool retries connections without end: a server that cannot be reached is an error after 10 s.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await log.migrate() }
+                group.addTask {
+                    try await log.probe()
+                    try await log.migrate()
+                }
                 group.addTask {
                     try await Task.sleep(for: .seconds(10))
                     throw ServiceError.journal("no answer in 10 s: is the server running and the URL right?")

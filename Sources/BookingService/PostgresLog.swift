@@ -17,7 +17,12 @@ final class PostgresLog: Sendable {
     /// other schemas of the same database do not wait for it.
     var lockKey: Int64 { Int64(bitPattern: schema.utf8.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }) }
 
-    /// `url`: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require].
+    /// One direct connection's settings, to report why the server cannot be used (the pool only retries).
+    private let probeSettings: (host: String, port: Int, user: String, password: String?, database: String?, tls: TLSConfiguration?, requireTLS: Bool)
+
+    /// `url`: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=MODE], MODE as
+    /// libpq's: disable; prefer (the default: TLS if the server offers it) and require (TLS
+    /// always), neither checking the certificate; verify-full (TLS, certificate and host name checked).
     init(url: String) throws(ServiceError) {
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
               let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty else {
@@ -29,13 +34,18 @@ final class PostgresLog: Sendable {
         guard schema.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
             throw .configuration("--postgres-url: schema must be 1 to 63 of a-z, 0-9 and _, not starting with a digit; found \(schema)")
         }
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
         let tls: PostgresClient.Configuration.TLS
+        let probeTLS: (TLSConfiguration?, Bool)
         switch query["sslmode"] ?? "prefer" {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require": tls = .require(.makeClientConfiguration())
-        case let other: throw .configuration("--postgres-url: sslmode must be disable, prefer or require, found \(other)")
+        case "disable": (tls, probeTLS) = (.disable, (nil, false))
+        case "prefer": (tls, probeTLS) = (.prefer(unverified), (unverified, false))
+        case "require": (tls, probeTLS) = (.require(unverified), (unverified, true))
+        case "verify-full": (tls, probeTLS) = (.require(.makeClientConfiguration()), (.makeClientConfiguration(), true))
+        case let other: throw .configuration("--postgres-url: sslmode must be disable, prefer, require or verify-full, found \(other)")
         }
+        probeSettings = (host, parts.port ?? 5432, user, parts.password, database.isEmpty ? nil : database, probeTLS.0, probeTLS.1)
         var configuration = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
                                                          database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.maximumConnections = 4
@@ -69,6 +79,23 @@ final class PostgresLog: Sendable {
     }
 
     var table: String { "\(schema).journal" }
+
+    /// Opens and closes one connection, so that a refused login, a missing database or a TLS
+    /// failure is reported as such (the pool would only retry).
+    func probe() async throws {
+        let p = probeSettings
+        let tls: PostgresConnection.Configuration.TLS
+        if let configuration = p.tls {
+            let context = try NIOSSLContext(configuration: configuration)
+            tls = p.requireTLS ? .require(context) : .prefer(context)
+        } else {
+            tls = .disable
+        }
+        var configuration = PostgresConnection.Configuration(host: p.host, port: p.port, username: p.user, password: p.password, database: p.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
+    }
 
     /// Applies the migrations not applied yet, each in its own transaction (serialised
     /// between instances by the advisory lock).

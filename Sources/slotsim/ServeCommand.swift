@@ -50,7 +50,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where changes are kept: embedded (a journal in --data-dir) or postgres (shared by every instance; --postgres-url).")
     var store: Store = .embedded
 
-    @Option(name: .customLong("postgres-url"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require] (or the environment variable SLOTSIM_POSTGRES_URL, which keeps a password out of the process list).")
+    @Option(name: .customLong("postgres-url"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&sslmode=disable|prefer|require|verify-full] (or the environment variable SLOTSIM_POSTGRES_URL, which keeps a password out of the process list).")
     var postgresURL: String?
 
     @Option(help: "Partners file (JSON) of hashed API keys with scopes, quotas and centres; make entries with slotsim partner-key.")

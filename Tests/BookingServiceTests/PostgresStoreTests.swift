@@ -138,6 +138,15 @@ import Testing
         // Another key or another scenario is refused rather than misread.
         await #expect(throws: ServiceError.self) { try await ServerTests.harness(store: .postgres, capacity: 10, postgres: url, key: 8) }
         await #expect(throws: ServiceError.self) { try await ServerTests.harness(store: .postgres, capacity: 11, postgres: url) }
+        // A missing database is reported with PostgreSQL's reason.
+        let base = ServerTests.postgresURL!.components(separatedBy: "?")[0]
+        let noDatabase = base.replacingOccurrences(of: "/postgres", with: "/no_such_database", options: .backwards) + "?sslmode=disable"
+        do {
+            _ = try await ServerTests.harness(store: .postgres, postgres: noDatabase)
+            Issue.record("a missing database was accepted")
+        } catch {
+            #expect("\(error)".contains("no_such_database\" does not exist"), "\(error)")
+        }
         // A database that cannot be reached is a clear error, not a hang.
         await #expect(throws: ServiceError.self) {
             try await ServerTests.harness(store: .postgres, postgres: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable")

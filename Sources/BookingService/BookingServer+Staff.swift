@@ -29,9 +29,7 @@ extension BookingServer {
                 let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
                 for field in Self.registrationRequired where body[field] == nil { throw APIError.badRequest("\(field) is required to register a walk-in") }
                 // Registered with the walk-in, in one record: a refused walk-in registers nobody.
-                let made = try self.registration(body, account: self.store.vault.lookup(mobile: mobile))
-                guard case .beneficiary(let madeReference, _, _, _, _, _, _) = made else { throw APIError(500, "SRV0003", "registration") }
-                (reference, registration) = (madeReference, made)
+                (reference, registration) = try self.registration(body, account: self.store.vault.lookup(mobile: mobile))
             }
             let record = JournalRecord.walkIn(appointment: UUID().uuidString.lowercased(), reference: reference, session: sessionID,
                                               dose: dose, now: self.now, registration: registration)

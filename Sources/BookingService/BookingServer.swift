@@ -41,9 +41,9 @@ public struct ServiceConfiguration: Sendable {
     }
 }
 
-/// The reference booking server: CoWIN's v2 API over the allocator's engine, with an
-/// embedded journal for durability, AES-GCM for personal data, OTP login, bearer tokens
-/// and per-address rate limits on public endpoints.
+/// The reference booking server: CoWIN's v2 API over the allocator's engine, with a journal
+/// for durability (embedded, or in PostgreSQL for several instances), AES-GCM for personal
+/// data, OTP login, bearer tokens, partner keys, and rate limits.
 public final class BookingServer: Sendable {
     let store: BookingStore
     let configuration: ServiceConfiguration
@@ -216,7 +216,7 @@ public final class BookingServer: Sendable {
             let account = try self.account(request)
             var request = request
             let body = try await API.body(&request, context, allowed: Self.registrationFields, required: Self.registrationRequired)
-            let record = try self.registration(body, account: account)
+            let record = try self.registration(body, account: account).record
             switch await self.commit(record, "beneficiary") {
             case .success(let reference): return API.json(["beneficiary_reference_id": reference])
             case .failure(let error): throw error
@@ -289,8 +289,12 @@ public final class BookingServer: Sendable {
     static let registrationFields: Set<String> = ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number", "comorbidity_ind", "consent_version"]
     static let registrationRequired: Set<String> = ["name", "birth_year", "gender_id", "photo_id_type", "photo_id_number"]
 
-    /// A new beneficiary of `account` from a registration body; personal data sealed.
-    func registration(_ body: [String: Any], account: String) throws -> JournalRecord {
+    static let apiKeyHeader = HTTPField.Name("x-api-key")!
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    /// A new beneficiary of `account` from a registration body (personal data sealed): its
+    /// reference and the record that registers it.
+    func registration(_ body: [String: Any], account: String) throws -> (reference: String, record: JournalRecord) {
         let name = try API.string(body, "name", maxLength: 100)
         let birthYear = try API.int(body, "birth_year")
         let gender = try API.int(body, "gender_id")
@@ -299,9 +303,9 @@ public final class BookingServer: Sendable {
         guard (1...10).contains(photoType) else { throw APIError.badRequest("photo_id_type must be 1 to 10") }
         let photoNumber = try API.string(body, "photo_id_number", pattern: "^[A-Za-z0-9]{4,20}$", maxLength: 20)
         let reference = String(10_000_000_000_000 + Int.random(in: 0..<89_999_999_999_999))
-        return JournalRecord.beneficiary(reference: reference, account: account, sealedName: try store.vault.seal(name),
-                                         sealedPhotoID: try store.vault.seal(photoNumber), photoIDType: String(photoType),
-                                         birthYear: birthYear, gender: ["M", "F", "O"][gender - 1])
+        return (reference, JournalRecord.beneficiary(reference: reference, account: account, sealedName: try store.vault.seal(name),
+                                                     sealedPhotoID: try store.vault.seal(photoNumber), photoIDType: String(photoType),
+                                                     birthYear: birthYear, gender: ["M", "F", "O"][gender - 1]))
     }
 
     func generateOTP(_ request: Request, _ context: ServiceContext, partner: String?) async throws -> Response {
@@ -329,7 +333,7 @@ public final class BookingServer: Sendable {
 
     /// The partner of the request's `x-api-key`, with `scope`, counted against its quota.
     func partner(_ request: Request, _ scope: PartnerScope) throws -> Partner {
-        guard let key = request.headers[HTTPField.Name("x-api-key")!] else {
+        guard let key = request.headers[Self.apiKeyHeader] else {
             throw APIError(401, "USRAUT0009", "this endpoint needs a partner's x-api-key")
         }
         return try partners.admit(key: key, scope: scope)
@@ -338,7 +342,7 @@ public final class BookingServer: Sendable {
     /// Public endpoints: a partner's key (scope public) counts against its quota; without
     /// one, the per-address limit applies. A wrong key is refused, not ignored.
     func limitPublic(_ request: Request, _ context: ServiceContext) throws {
-        if request.headers[HTTPField.Name("x-api-key")!] != nil {
+        if request.headers[Self.apiKeyHeader] != nil {
             _ = try partner(request, .publicRead)
         } else {
             try limit(context)
@@ -352,7 +356,7 @@ public final class BookingServer: Sendable {
 
     /// The Idempotency-Key header: at most 64 of A–Z, a–z, 0–9, '-' and '_'.
     func idempotencyKey(_ request: Request) throws -> String? {
-        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard let key = request.headers[Self.idempotencyHeader] else { return nil }
         guard (1...64).contains(key.utf8.count), key.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
             throw APIError.badRequest("Idempotency-Key must be 1 to 64 letters, digits, '-' or '_'")
         }

@@ -129,15 +129,17 @@ final class BookingStore: @unchecked Sendable {
         let writer = PostgresWriter()
         var records: [(Int64, Data)] = []
         do {
-            // The pool retries connections without end: a server that cannot be reached is an error after 10 s.
+            // The probe reports a refused or unreachable server at once (connect timeout 5 s); the pool
+            // behind migrate retries without end, so a start that still hangs is an error after 60 s
+            // (long enough for a loaded machine, where a debug build's first connections are slow).
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await log.probe()
                     try await log.migrate()
                 }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw ServiceError.journal("no answer in 10 s: is the server running and the URL right?")
+                    try await Task.sleep(for: .seconds(60))
+                    throw ServiceError.journal("no answer in 60 s: is the server running and the URL right?")
                 }
                 try await group.next()
                 group.cancelAll()

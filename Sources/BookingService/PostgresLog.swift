@@ -120,11 +120,9 @@ final class PostgresLog: Sendable {
 
     /// Records after `sequence`, in order.
     func records(after sequence: Int64, on connection: PostgresConnection? = nil) async throws -> [(Int64, Data)] {
-        let sql = PostgresQuery(unsafeSQL: "SELECT seq, record FROM \(table) WHERE seq > $1 ORDER BY seq", binds: {
-            var b = PostgresBindings()
-            b.append(sequence)
-            return b
-        }())
+        var binds = PostgresBindings()
+        binds.append(sequence)
+        let sql = PostgresQuery(unsafeSQL: "SELECT seq, record FROM \(table) WHERE seq > $1 ORDER BY seq", binds: binds)
         let rows: PostgresRowSequence
         if let connection { rows = try await connection.query(sql, logger: logger) } else { rows = try await client.query(sql, logger: logger) }
         var out: [(Int64, Data)] = []

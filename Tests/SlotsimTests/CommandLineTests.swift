@@ -179,6 +179,8 @@ import Testing
         #expect(stale.status == 0, "\(stale.err)")
         let mixed = try Self.slotsim(["merge", path("r1s0"), path("stale")])
         #expect(mixed.status == 1 && mixed.err.contains("went on from a different search"), "\(mixed.err)")
+        let badBatch = try Self.slotsim(["tune", scenario.path, "--batch", "0"])
+        #expect(badBatch.status != 0 && badBatch.err.contains("--batch"), "\(badBatch.err)")
         let otherSeed = try Self.slotsim(["tune", scenario.path, "--seed", "99", "--shard", "0/2", "--resume", path("r0"), "--out", path("x")])
         #expect(otherSeed.status == 1 && otherSeed.err.contains("the seed"), "\(otherSeed.err)")
         // The rest of the search on one machine, from the first merged round, gives the same result too.

@@ -26,6 +26,9 @@ public struct ServiceConfiguration: Sendable {
     public var partners: [Partner] = []
     /// Requests a minute with one bearer token (public-flow tokens; partner tokens count against the partner's quota).
     public var tokenRateLimit = 60
+    /// Embedded store: a snapshot of the state every this many journal records (and at a clean
+    /// stop), so a start replays only the records after it; 0: no snapshots.
+    public var snapshotEvery = 100_000
     /// The PostgreSQL store (postgres://USER@HOST:PORT/DB?schema=NAME); nil: the embedded journal in `dataDirectory`.
     public var postgresURL: String? = nil
     /// Port of the admin listener (Prometheus `/metrics`), on `host`; nil: none.
@@ -64,7 +67,8 @@ public final class BookingServer: Sendable {
         let vault = try Vault(secret: configuration.dataKey)
         // A journal keeps its own day 0: restarting on another day does not move the bookings.
         try self.init(store: BookingStore(topology: topology, vault: vault, dataDirectory: configuration.dataDirectory,
-                                          epoch: Self.day0(configuration)), configuration: configuration)
+                                          epoch: Self.day0(configuration), snapshotEvery: configuration.snapshotEvery),
+                      configuration: configuration)
     }
 
     /// A server on the store `configuration.postgresURL` names (PostgreSQL, shared by every
@@ -99,11 +103,18 @@ public final class BookingServer: Sendable {
         cacheHeaders = headers
     }
 
+    /// How the state was rebuilt at start, in words (for the start-up line).
+    public var startSummary: String {
+        let (snapshot, replayed) = store.restored
+        return (snapshot.map { "snapshot of record \($0), then " } ?? "") + "\(replayed) records replayed"
+    }
+
     /// Seconds since day 0's midnight (the engine's clock).
     var now: Int { Int(configuration.clock().timeIntervalSince(epoch)) }
 
-    /// Writes what is queued and closes the journal (the data directory can then be opened again).
-    public func close() { store.storage.close() }
+    /// Writes what is queued, takes a last snapshot (embedded store) and closes the journal
+    /// (the data directory can then be opened again).
+    public func close() { store.close() }
 
     /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0),
     /// `onAdminRunning` the admin listener's.

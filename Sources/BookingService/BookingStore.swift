@@ -40,7 +40,7 @@ enum JournalRecord: Codable, Sendable {
 /// appointments, each change written to the journal before it is acknowledged.
 final class BookingStore: @unchecked Sendable {
     // @unchecked: `engine` is thread-safe; everything else mutable is behind `books`.
-    struct Person: Sendable {
+    struct Person: Sendable, Equatable {
         var reference: String
         var account: String
         var engineID: BeneficiaryID
@@ -53,7 +53,7 @@ final class BookingStore: @unchecked Sendable {
         var appointments: [String?] = [nil, nil]
     }
 
-    struct Booked: Sendable {
+    struct Booked: Sendable, Equatable {
         var account: String
         var session: String
         var slot: Int
@@ -69,6 +69,11 @@ final class BookingStore: @unchecked Sendable {
         var idempotent: [String: String] = [:]
         /// The journal sequence of the last change (a retry waits for it to be on disk).
         var lastSequence: UInt64 = 0
+        /// The embedded journal's position after the last change.
+        var position: JournalPosition? = nil
+        /// Records in the journal when the last snapshot was taken, and whether one is being written.
+        var snapshotRecords = 0
+        var snapshotting = false
     }
 
     static let beneficiariesPerMobile = 4
@@ -105,22 +110,58 @@ final class BookingStore: @unchecked Sendable {
     /// Day 0 of this journal (the start date given when it was created).
     let epoch: Date
 
-    /// The embedded store: the journal in `dataDirectory`, replayed.
-    convenience init(topology: ServiceTopology, vault: Vault, dataDirectory: String, epoch proposed: Date) throws(ServiceError) {
+    /// Where the embedded store keeps its files, and how often it takes a snapshot.
+    struct SnapshotPlan: Sendable {
+        var directory: String
+        /// Records between snapshots; 0: none.
+        var every: Int
+    }
+    let snapshotPlan: SnapshotPlan?
+    /// The journal's first record (a snapshot carries it, to be matched with its journal).
+    let headerRecord: Data?
+    /// How the state was rebuilt at start: the journal records a snapshot covered (nil: none
+    /// was used), and how many records were replayed after it. Written only during init.
+    private(set) var restored: (fromSnapshot: Int?, replayed: Int) = (nil, 0)
+    /// One snapshot file written at a time.
+    private let snapshotWriting = Mutex(())
+
+    /// The embedded store: the journal in `dataDirectory`, replayed after its snapshot (if any).
+    /// `snapshotEvery`: records between snapshots (0: none).
+    convenience init(topology: ServiceTopology, vault: Vault, dataDirectory: String, epoch proposed: Date,
+                     snapshotEvery: Int = 100_000) throws(ServiceError) {
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
             throw .journal("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
         }
-        let (journal, records) = try Journal.open(path: dataDirectory + "/journal.log")
+        let path = dataDirectory + "/journal.log"
+        var (snapshot, damage) = snapshotEvery > 0 ? StoreSnapshot.load(directory: dataDirectory) : (nil, nil)
+        var (journal, records, resumed) = try Journal.open(path: path, after: snapshot?.position)
+        if snapshot != nil, !resumed || records.first != snapshot?.header {
+            damage = "\(dataDirectory)/\(StoreSnapshot.fileName) is not a snapshot of \(path)"
+            if resumed {
+                // Read the whole journal after all.
+                journal.close()
+                (journal, records, resumed) = try Journal.open(path: path)
+            }
+            snapshot = nil
+        }
         if records.isEmpty {
             // On disk before the first acknowledged change (the journal keeps order).
-            _ = journal.append(Self.header(topology, vault, epoch: proposed))
+            let header = Self.header(topology, vault, epoch: proposed)
+            _ = journal.append(header)
+            records = [header]
         }
-        try self.init(topology: topology, vault: vault, storage: .embedded(journal),
-                      records: records.isEmpty ? [Self.header(topology, vault, epoch: proposed)] : records,
-                      source: "\(dataDirectory)/journal.log")
+        try self.init(topology: topology, vault: vault, storage: .embedded(journal), records: records, source: path,
+                      snapshot: snapshot, snapshotPlan: SnapshotPlan(directory: dataDirectory, every: snapshotEvery))
+        if let damage {
+            Self.warn("\(damage); the state was rebuilt from the whole journal")
+        }
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("slotsim serve: warning: \(message)\n".utf8))
     }
 
     /// The PostgreSQL store: migrations applied, the shared journal replayed, then the writer started.
@@ -165,8 +206,14 @@ final class BookingStore: @unchecked Sendable {
         return (try? JSONEncoder().encode(record)) ?? Data()
     }
 
-    /// Builds the engine and replays `records` (the header first); on failure the storage is closed.
-    private init(topology: ServiceTopology, vault: Vault, storage: Storage, records: [Data], source: String) throws(ServiceError) {
+    /// Builds the engine and replays `records` (the header first) — after restoring `snapshot`,
+    /// if given, in which case `records` are only those after it; if it does not restore,
+    /// every record of the journal at `source` is read again. On failure the storage is closed.
+    private init(topology: ServiceTopology, vault: Vault, storage: Storage, records: [Data], source: String,
+                 snapshot: StoreSnapshot? = nil, snapshotPlan: SnapshotPlan? = nil) throws(ServiceError) {
+        var records = records
+        self.snapshotPlan = snapshotPlan
+        headerRecord = records.first
         do {
             engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
                 horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
@@ -191,11 +238,38 @@ final class BookingStore: @unchecked Sendable {
             throw .journal("the scenario (centres, days or policy) differs from the one \(source) was written with; serve it with a new store")
         }
         self.epoch = Date(timeIntervalSince1970: TimeInterval(epoch))
+        var first = 1  // the journal's number of records[1], counting the header as 1
+        if let snapshot {
+            do {
+                try engine.restore(from: snapshot.engine)
+                var books = snapshot.books
+                books.snapshotRecords = snapshot.position.records
+                books.position = snapshot.position
+                self.books.withLock { $0 = books }
+                first = snapshot.position.records
+                restored.fromSnapshot = first
+            } catch {
+                // The engine is as before the restore: rebuild from the whole journal.
+                Self.warn("\(snapshotPlan?.directory ?? "")/\(StoreSnapshot.fileName) does not restore (\(error)); the state was rebuilt from the whole journal")
+                do {
+                    // The file is ours (locked), and its tail was already cut where it was torn.
+                    records = Journal.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: source))), base: 0).records
+                } catch {
+                    storage.close()
+                    throw .journal("cannot read \(source): \(error.localizedDescription)")
+                }
+            }
+        }
         for (n, data) in records.enumerated().dropFirst() {
             do { try replay(data) } catch {
                 storage.close()
-                throw .journal("\(source): record \(n + 1) \(error.message)")
+                throw .journal("\(source): record \(first + n) \(error.message)")
             }
+        }
+        restored.replayed = records.count - 1
+        if case .embedded(let journal) = storage {
+            let position = journal.position
+            books.withLock { $0.position = position }
         }
     }
 
@@ -402,8 +476,17 @@ final class BookingStore: @unchecked Sendable {
             }
             let outcome = apply(record, &b)
             guard case .success = outcome else { return (outcome, nil) }
-            let sequence = journal.append(encoded)
+            let (sequence, position) = journal.append(encoded)
             b.lastSequence = sequence
+            b.position = position
+            if let plan = snapshotPlan, plan.every > 0, !b.snapshotting, position.records - b.snapshotRecords >= plan.every {
+                b.snapshotting = true
+                let taken = takeSnapshot(b)
+                Thread.detachNewThread { [self] in
+                    writeSnapshot(taken, journal: journal)
+                    books.withLock { $0.snapshotting = false }
+                }
+            }
             return (outcome, sequence)
         }
         guard let sequence else { return outcome }
@@ -411,6 +494,52 @@ final class BookingStore: @unchecked Sendable {
             return .failure(APIError(503, "SRV0002", "the booking could not be stored; try again later"))
         }
         return outcome
+    }
+
+    /// The state now (called under the books lock, so the engine's state and the books are
+    /// of the same journal position). The books are copied in O(1): they are values.
+    func takeSnapshot(_ b: Books) -> (snapshot: StoreSnapshot, sequence: UInt64)? {
+        guard let position = b.position, case .embedded = storage, let header = headerRecord else { return nil }
+        var books = b
+        books.snapshotting = false
+        return (StoreSnapshot(position: position, header: header, books: books, engine: engine.snapshot()), b.lastSequence)
+    }
+
+    /// Writes a snapshot once the journal holds every record it covers (a snapshot must never
+    /// be ahead of the journal). A failure is only a warning: the journal is still whole.
+    func writeSnapshot(_ taken: (snapshot: StoreSnapshot, sequence: UInt64)?, journal: Journal) {
+        guard let (snapshot, sequence) = taken, let plan = snapshotPlan else { return }
+        let durable = DispatchSemaphore(value: 0)
+        let ok = Mutex(false)
+        Task {
+            let done = await journal.durable(sequence)
+            ok.withLock { $0 = done }
+            durable.signal()
+        }
+        durable.wait()
+        guard ok.withLock({ $0 }) else { return }
+        write(snapshot, plan)
+    }
+
+    private func write(_ snapshot: StoreSnapshot, _ plan: SnapshotPlan) {
+        snapshotWriting.withLock { _ in
+            // A later snapshot may have been written meanwhile (at close).
+            guard books.withLock({ $0.snapshotRecords }) < snapshot.position.records else { return }
+            do {
+                try snapshot.write(directory: plan.directory)
+                books.withLock { $0.snapshotRecords = max($0.snapshotRecords, snapshot.position.records) }
+            } catch {
+                Self.warn("\(error)")
+            }
+        }
+    }
+
+    /// Takes a last snapshot (if anything changed since the one before) and closes the storage.
+    func close() {
+        guard case .embedded(let journal) = storage, let plan = snapshotPlan, plan.every > 0 else { return storage.close() }
+        let taken = books.withLock { b in b.position.map { $0.records } != b.snapshotRecords ? takeSnapshot(b) : nil }
+        journal.close()  // everything queued is on disk (or the journal failed: then no snapshot)
+        if journal.failure == nil, let (snapshot, _) = taken { write(snapshot, plan) }
     }
 
     /// The answer a request already got under the same idempotency key (422 if the key was used

@@ -18,33 +18,45 @@ final class Journal: @unchecked Sendable {
         var failure: String?
         var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
         var stopping = false
+        /// Where the last queued record ends.
+        var position = JournalPosition(end: 0, lastStart: 0, lastCRC: 0, records: 0)
     }
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     static let recordMax = 1 << 20
 
-    /// Opens (or creates) the journal at `path` and returns it with the payloads it holds, in order.
-    static func open(path: String) throws(ServiceError) -> (Journal, [Data]) {
+    /// Opens (or creates) the journal at `path` and returns it with the payloads it holds, in
+    /// order: the header (the first record), then every other record — or, when `after` is a
+    /// position this file holds (a snapshot's), only the records after it (`resumed`).
+    static func open(path: String, after position: JournalPosition? = nil) throws(ServiceError)
+        -> (journal: Journal, records: [Data], resumed: Bool) {
         let exists = FileManager.default.fileExists(atPath: path)
-        let data: Data
-        do {
-            data = exists ? try Data(contentsOf: URL(fileURLWithPath: path)) : Data()
-        } catch {
-            throw .journal("cannot read \(path): \(error.localizedDescription)")
-        }
-        var records: [Data] = []
-        var offset = 0
-        let bytes = [UInt8](data)
-        while offset + 8 <= bytes.count {
-            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
-            let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
-            // A zero length is never written (a zero-filled tail after a power loss looks like one).
-            guard length > 0, length <= recordMax, offset + 8 + length <= bytes.count else { break }
-            let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-            guard CRC32.checksum(payload) == crc else { break }
-            records.append(Data(payload))
-            offset += 8 + length
+        var parsed = Parsed()
+        var resumed = false
+        if exists {
+            do {
+                let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                defer { try? file.close() }
+                if let position, let header = try Self.header(file) {
+                    try file.seek(toOffset: position.lastStart)
+                    let tail = [UInt8](try file.readToEnd() ?? Data())
+                    let last = Self.parse(tail, base: Int(position.lastStart), limit: 1)
+                    if last.records.count == 1, last.end == Int(position.end), last.lastCRC == position.lastCRC {
+                        parsed = Self.parse(tail, base: Int(position.lastStart), from: Int(position.end - position.lastStart))
+                        parsed.records.insert(header, at: 0)
+                        parsed.count = position.records + parsed.records.count - 1
+                        if parsed.records.count == 1 { (parsed.lastStart, parsed.lastCRC) = (Int(position.lastStart), position.lastCRC) }
+                        resumed = true
+                    }
+                }
+                if !resumed {
+                    try file.seek(toOffset: 0)
+                    parsed = Self.parse([UInt8](try file.readToEnd() ?? Data()), base: 0)
+                }
+            } catch {
+                throw .journal("cannot read \(path): \(error.localizedDescription)")
+            }
         }
         let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw .journal("cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -53,12 +65,12 @@ final class Journal: @unchecked Sendable {
             Foundation.close(fd)
             throw .journal("\(path) is in use by another slotsim serve (one server per data directory)")
         }
-        if offset < bytes.count {
+        if let torn = parsed.tornTail {
             // A torn or corrupt tail: never acknowledged if it is a crash's half-written batch. The cut
             // bytes are kept beside the journal, so nothing is destroyed if it was damage instead.
             let damaged = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
-            FileManager.default.createFile(atPath: damaged, contents: Data(bytes[offset...]), attributes: [.posixPermissions: 0o600])
-            guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
+            _ = FileManager.default.createFile(atPath: damaged, contents: torn, attributes: [.posixPermissions: 0o600])
+            guard ftruncate(fd, off_t(parsed.end)) == 0, fsync(fd) == 0 else {
                 throw .journal("cannot cut the torn tail of \(path): \(String(cString: strerror(errno)))")
             }
         }
@@ -70,32 +82,82 @@ final class Journal: @unchecked Sendable {
                 Foundation.close(dir)
             }
         }
-        return (Journal(fd: fd, path: path), records)
+        let journal = Journal(fd: fd, path: path,
+                              position: JournalPosition(end: UInt64(parsed.end), lastStart: UInt64(parsed.lastStart), lastCRC: parsed.lastCRC, records: parsed.count))
+        return (journal, parsed.records, resumed)
     }
 
-    private init(fd: Int32, path: String) {
+    /// Records read from a part of the file, and where the valid part ends.
+    struct Parsed {
+        var records: [Data] = []
+        var count = 0
+        var end = 0
+        var lastStart = 0
+        var lastCRC: UInt32 = 0
+        var tornTail: Data? = nil
+    }
+
+    /// The first record's payload, if the file has a valid one.
+    private static func header(_ file: FileHandle) throws -> Data? {
+        try file.seek(toOffset: 0)
+        let prefix = [UInt8](try file.read(upToCount: 8) ?? Data())
+        guard prefix.count == 8 else { return nil }
+        let length = Int(UInt32(prefix[0]) | UInt32(prefix[1]) << 8 | UInt32(prefix[2]) << 16 | UInt32(prefix[3]) << 24)
+        guard length > 0, length <= recordMax else { return nil }
+        let first = Self.parse(prefix + [UInt8](try file.read(upToCount: length) ?? Data()), base: 0, limit: 1)
+        return first.records.first
+    }
+
+    /// Parses records from `bytes[from...]` (`bytes` starts at file offset `base`), at most `limit`.
+    static func parse(_ bytes: [UInt8], base: Int, from start: Int = 0, limit: Int = .max) -> Parsed {
+        var parsed = Parsed()
+        var offset = start
+        while offset + 8 <= bytes.count, parsed.records.count < limit {
+            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
+            // A zero length is never written (a zero-filled tail after a power loss looks like one).
+            guard length > 0, length <= recordMax, offset + 8 + length <= bytes.count else { break }
+            let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            guard CRC32.checksum(payload) == crc else { break }
+            parsed.records.append(Data(payload))
+            (parsed.lastStart, parsed.lastCRC) = (base + offset, crc)
+            offset += 8 + length
+        }
+        parsed.count = parsed.records.count
+        parsed.end = base + offset
+        if offset < bytes.count, limit == .max { parsed.tornTail = Data(bytes[offset...]) }
+        return parsed
+    }
+
+    private init(fd: Int32, path: String, position: JournalPosition) {
         self.fd = fd
         self.path = path
+        state.withLock { $0.position = position }
         // The writer thread holds the journal for the life of the process (a server has one).
         let thread = Thread { self.writeLoop() }
         thread.name = "slotsim-journal"
         thread.start()
     }
 
-    /// Queues a record; returns its sequence number for ``durable(_:)``. Callers queue under
-    /// the same lock as they change state, so the file's order is the order of the changes.
-    func append(_ payload: Data) -> UInt64 {
-        let sequence = state.withLock { s -> UInt64 in
+    /// Queues a record; returns its sequence number for ``durable(_:)`` and the journal's
+    /// position after it. Callers queue under the same lock as they change state, so the
+    /// file's order is the order of the changes.
+    func append(_ payload: Data) -> (sequence: UInt64, position: JournalPosition) {
+        let appended = state.withLock { s -> (UInt64, JournalPosition) in
             let n = UInt32(payload.count), crc = CRC32.checksum([UInt8](payload))
             s.buffer += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
             s.buffer += [UInt8(crc & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc >> 16 & 0xff), UInt8(crc >> 24)]
             s.buffer += payload
             s.queued += 1
-            return s.queued
+            s.position = JournalPosition(end: s.position.end + 8 + UInt64(n), lastStart: s.position.end, lastCRC: crc, records: s.position.records + 1)
+            return (s.queued, s.position)
         }
         wake.signal()
-        return sequence
+        return appended
     }
+
+    /// Where the last queued record ends.
+    var position: JournalPosition { state.withLock { $0.position } }
 
     /// Waits until record `sequence` is on disk; false if the journal failed (the change must not be acknowledged).
     func durable(_ sequence: UInt64) async -> Bool {
@@ -165,6 +227,16 @@ final class Journal: @unchecked Sendable {
 
     /// Why the last write failed, if one did (the journal then takes no more changes).
     var failure: String? { state.withLock { $0.failure } }
+}
+
+/// A place in the journal: the end of a record, with that record's start and checksum (so
+/// a snapshot can check that the file it resumes is the one it was taken from) and the
+/// number of records up to it.
+struct JournalPosition: Sendable, Equatable {
+    var end: UInt64
+    var lastStart: UInt64
+    var lastCRC: UInt32
+    var records: Int
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib computes it).

@@ -45,18 +45,41 @@ struct AlignedArray<Element: BitwiseCopyable>: ~Copyable {
     }
 
     mutating func append(_ element: Element) {
-        if count == capacity {
-            let grown = Self.allocate(capacity * 2)
-            grown.initialize(from: base, count: count)
-            UnsafeMutableRawPointer(base).deallocate()
-            base = grown
-            capacity *= 2
-        }
+        if count == capacity { reserve(capacity * 2) }
         (base + count).initialize(to: element)
         count += 1
+    }
+
+    /// Makes room for at least `minimum` elements.
+    mutating func reserve(_ minimum: Int) {
+        guard minimum > capacity else { return }
+        var grown = capacity
+        while grown < minimum { grown *= 2 }
+        let memory = Self.allocate(grown)
+        memory.initialize(from: base, count: count)
+        UnsafeMutableRawPointer(base).deallocate()
+        base = memory
+        capacity = grown
     }
 }
 
 // The buffer is owned by exactly one (non-copyable) value, so moving that value to
 // another thread moves the only way to reach the memory.
 extension AlignedArray: @unchecked Sendable where Element: Sendable {}
+
+extension AlignedArray {
+    /// The elements as raw bytes (for a snapshot).
+    func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count * MemoryLayout<Element>.stride))
+    }
+
+    /// Appends the elements whose bytes are `raw` (a whole number of elements, as
+    /// ``withRawBytes(_:)`` gave them).
+    mutating func append(copying raw: UnsafeRawBufferPointer) {
+        let n = raw.count / MemoryLayout<Element>.stride
+        guard n > 0 else { return }
+        reserve(count + n)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: raw.baseAddress!, byteCount: n * MemoryLayout<Element>.stride)
+        count += n
+    }
+}

@@ -112,6 +112,18 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
                                 dose1: given, dose2Given: person.dose2Day != Self.noDay)
     }
 
+    /// The people's records as raw bytes, and their number (for a snapshot).
+    func withRecordBytes<R>(_ body: (UnsafeRawBufferPointer, Int) throws -> R) rethrows -> R {
+        try records.withRawBytes { try body($0, records.count) }
+    }
+
+    /// Replaces every record by `records` (a restored snapshot's).
+    mutating func replaceRecords(_ restored: consuming AlignedArray<Record>) {
+        records = restored
+    }
+
+    var recordCount: Int { records.count }
+
     /// Every live appointment, for the invariant checks.
     func forEachLive(_ body: (Live) -> Void) {
         for b in records.indices {
@@ -145,6 +157,12 @@ struct IdempotencyCache: Sendable {
     func lookup(_ key: Key, _ kind: Kind) -> Result<Appointment, BookingRefusal>? {
         guard let (storedKind, outcome) = outcomes[key] else { return nil }
         return storedKind == kind ? outcome : .failure(.requestIDReused)
+    }
+
+    /// The remembered requests, oldest first (for a snapshot).
+    var entries: [(key: Key, kind: Kind, outcome: Result<Appointment, BookingRefusal>)] {
+        let order = ring.count < capacity ? ring : Array(ring[next...] + ring[..<next])
+        return order.map { key in (key, outcomes[key]!.0, outcomes[key]!.1) }
     }
 
     mutating func store(_ key: Key, _ kind: Kind, _ outcome: Result<Appointment, BookingRefusal>) {

@@ -24,8 +24,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed on start).")
     var port = 8080
 
-    @Option(name: .customLong("data-dir"), help: "Directory of the journal (created if missing).")
+    @Option(name: .customLong("data-dir"), help: "Directory of the journal and its snapshot (created if missing).")
     var dataDir = "slotsim-data"
+
+    @Option(name: .customLong("snapshot-every"), help: "Embedded store: save a snapshot of the state every N journal records and at a clean stop, so a start replays only what came after it (0: never).")
+    var snapshotEvery = 100_000
 
     @Option(name: .customLong("key-file"), help: "File with at least 32 bytes of secret for personal data.")
     var keyFile: String?
@@ -68,6 +71,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--admin-port must be between 0 and 65535 and differ from --port.")
         }
         guard (1...100_000).contains(tokenRateLimit) else { throw ValidationError("--token-rate-limit must be between 1 and 100000.") }
+        guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be 0 (never) or a number of records.") }
         if store == .embedded, postgresURL != nil { throw ValidationError("--postgres-url needs --store postgres.") }
     }
 
@@ -120,6 +124,7 @@ struct Serve: AsyncParsableCommand {
         configuration.cacheSeconds = cacheSeconds
         configuration.tokenRateLimit = tokenRateLimit
         configuration.adminPort = adminPort
+        configuration.snapshotEvery = snapshotEvery
         if store == .postgres {
             guard let url = postgresURL ?? ProcessInfo.processInfo.environment["SLOTSIM_POSTGRES_URL"] else {
                 printError("--store postgres needs --postgres-url URL or the environment variable SLOTSIM_POSTGRES_URL")
@@ -141,7 +146,8 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let dir = configuration.postgresURL.map { "store PostgreSQL \(BookingServer.redacted($0))" } ?? "journal in \(dataDir)"
+        let dir = (configuration.postgresURL.map { "store PostgreSQL \(BookingServer.redacted($0))" } ?? "journal in \(dataDir)")
+            + ": " + server.startSummary
         let (host, count, sessionCount) = (host, districts.count, sessions)
         try await server.run(onRunning: { port in
             let line = "slotsim serve: listening on http://\(host):\(port) (\(count) districts, \(sessionCount) sessions; \(dir))\n"

@@ -62,7 +62,7 @@ final class TestClock: Sendable {
 
     static func harness(store: StoreKind = .embedded, capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0,
                         partners: [Partner] = [], tokenRateLimit: Int = 10_000, clock: TestClock? = nil,
-                        postgres: String? = nil, key: UInt8 = 7) async throws -> Harness {
+                        postgres: String? = nil, key: UInt8 = 7, snapshotEvery: Int = 100_000) async throws -> Harness {
         let sender = MemoryOTPSender()
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
         var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: key, count: 32),
@@ -71,6 +71,7 @@ final class TestClock: Sendable {
         configuration.cacheSeconds = cacheSeconds
         configuration.partners = partners
         configuration.tokenRateLimit = tokenRateLimit
+        configuration.snapshotEvery = snapshotEvery
         if let clock { configuration.clock = { clock.now } }
         configuration.postgresURL = try postgres ?? (store == .postgres ? freshPostgresURL() : nil)
         return Harness(server: try await BookingServer.start(topology: topology(capacity: capacity), configuration: configuration), sender: sender,
@@ -282,8 +283,12 @@ final class TestClock: Sendable {
         h.server.close()
         let journal = h.directory + "/journal.log"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: journal))
-        for secret in ["9876543210", "Secret Name", "ABCD1234"] {
-            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is in the journal in the clear")
+        #expect(FileManager.default.fileExists(atPath: h.directory + "/snapshot.bin"), "a clean stop leaves a snapshot")
+        for file in try FileManager.default.contentsOfDirectory(atPath: h.directory) {
+            let stored = try Data(contentsOf: URL(fileURLWithPath: h.directory + "/" + file))
+            for secret in ["9876543210", "Secret Name", "ABCD1234"] {
+                #expect(stored.range(of: Data(secret.utf8)) == nil, "\(secret) is in \(file) in the clear")
+            }
         }
         // A torn tail: half a record.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal))

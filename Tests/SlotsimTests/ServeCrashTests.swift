@@ -13,6 +13,8 @@ import Testing
         let port: Int
         /// The admin listener's port, with `--admin-port 0` among `extra`.
         var adminPort: Int?
+        /// What the server printed on start.
+        let startLine: String
         init(_ directory: URL, extra: [String] = []) throws {
             let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             var folder = products.deletingLastPathComponent()
@@ -44,6 +46,7 @@ import Testing
                 throw CocoaError(.fileReadUnknown)
             }
             self.port = port
+            startLine = line
             if admin, let range = line.range(of: #"127\.0\.0\.1:(\d+)/metrics"#, options: .regularExpression) {
                 adminPort = Int(line[range].dropFirst("127.0.0.1:".count).dropLast("/metrics".count))
             }
@@ -82,8 +85,10 @@ import Testing
         var acknowledged: [String: String] = [:]  // beneficiary → appointment
         var people: [(mobile: String, reference: String)] = []
         var session = ""
+        // Snapshots every few records, so kills land before, during and after their writes.
+        let snapshots = ["--snapshot-every", "4"]
         for round in 0..<3 {
-            let server = try Server(directory)
+            let server = try Server(directory, extra: snapshots)
             // Everything acknowledged before every crash is still there.
             if !session.isEmpty {
                 let sessions = try await Self.call(server.port, "appointment/sessions/public/calendarByDistrict?district_id=1&date=\(Self.date(server.port))").1
@@ -133,9 +138,10 @@ import Testing
             for (reference, appointment) in results where appointment != nil { acknowledged[reference] = appointment }
         }
         #expect(acknowledged.count > 0 && acknowledged.count <= 30)
-        // A last start: the journal is whole, nothing oversold.
-        let server = try Server(directory)
+        // A last start: the journal is whole, nothing oversold; the state came from a snapshot.
+        let server = try Server(directory, extra: snapshots)
         defer { server.process.terminate(); server.process.waitUntilExit() }
+        #expect(server.startLine.contains("snapshot of record"), "\(server.startLine)")
         let list = try await Self.call(server.port, "appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.date(server.port))").1["sessions"] as! [[String: Any]]
         let left = list.first { $0["session_id"] as? String == session }!["available_capacity"] as! Int
         #expect(left >= 0 && 30 - left >= acknowledged.count)

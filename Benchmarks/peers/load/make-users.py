@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Creates N logged-in users with one beneficiary each on a running slotsim serve and
 writes `token reference` lines for schedule.lua.   make-users.py PORT OUTBOX N OUT"""
-import concurrent.futures, hashlib, json, sys, urllib.request
+import concurrent.futures, hashlib, json, sys, threading, urllib.request
 
 port, outbox, n, out = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 base = f"http://127.0.0.1:{port}/api/v2/"
@@ -13,10 +13,23 @@ def call(path, body, token=None):
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read() or b"{}")
 
+seen, offset, lock = {}, 0, threading.Lock()
+
 def otp_for(txn):
-    for line in reversed(open(outbox).read().splitlines()):
-        if txn in line:
-            return json.loads(line)["otp"]
+    """Reads the outbox's new lines only (re-reading it whole per user is quadratic)."""
+    global offset
+    with lock:
+        if txn not in seen:
+            with open(outbox) as f:
+                f.seek(offset)
+                chunk = f.read()
+            complete = chunk[:chunk.rfind("\n") + 1]
+            offset += len(complete.encode())
+            for line in complete.splitlines():
+                entry = json.loads(line)
+                seen[entry["txnId"]] = entry["otp"]
+        if txn in seen:
+            return seen.pop(txn)
     raise RuntimeError("no OTP for " + txn)
 
 def user(i):

@@ -95,7 +95,8 @@ import Testing
         }
         for _ in 0..<Int.random(in: 1...80, using: &random) {
             let dose2 = Int.random(in: 0..<4, using: &random) == 0
-            let prefs = Array((0..<sessionCount).shuffled(using: &random).prefix(Int.random(in: 0...4, using: &random)))
+            // Up to 8: more than the 5 a packed record holds inline.
+            let prefs = Array((0..<sessionCount).shuffled(using: &random).prefix(Int.random(in: 0...8, using: &random)))
             instance.registrants.append(
                 birthYear: Int.random(in: 1930...2003, using: &random), priorityGroup: Int.random(in: 0...1, using: &random),
                 dose: dose2 ? .two : .one,

@@ -3,8 +3,9 @@
 //
 //   batch-peer generate R S K CAP SEED OUT    write an instance (format: peers/README.md)
 //   batch-peer solve INSTANCE [--assignment OUT] [--repeat N]
-//   batch-peer reserve R S [REPEAT]           time deferred acceptance on the AllocatorBenchmarks'
-//                                              two-category instance (a quick A/B tool)
+//   batch-peer reserve R S [REPEAT] [MECHANISM] time deferred acceptance (or MECHANISM: da, priority,
+//                                              fcfs) on the AllocatorBenchmarks' two-category
+//                                              instance (a quick A/B tool)
 //
 // `solve` runs registrant-proposing deferred acceptance with one category ranked by
 // registrant index (the instance's global priority), times only `allocate` (best of
@@ -99,15 +100,17 @@ func solve(_ args: [String]) throws {
 
 /// Deferred acceptance with the 60+ reserve on R registrants and S sessions of 100: median and best wall time.
 func reserve(_ args: [String]) throws {
-    guard args.count >= 2, let r = Int(args[0]), let s = Int(args[1]), r > 0, s > 0 else { fail("usage: batch-peer reserve R S [REPEAT]") }
+    guard args.count >= 2, let r = Int(args[0]), let s = Int(args[1]), r > 0, s > 0 else { fail("usage: batch-peer reserve R S [REPEAT] [da|priority|fcfs]") }
     let repeats = args.count > 2 ? Int(args[2]) ?? 3 : 3
+    let mechanisms: [String: BatchMechanism] = ["da": .deferredAcceptance(lotterySeed: 1), "priority": .priority, "fcfs": .firstComeFirstServed]
+    guard let mechanism = mechanisms[args.count > 3 ? args[3] : "da"] else { fail("MECHANISM is da, priority or fcfs") }
     let instance = BatchInstance(registrants: r, sessions: s, preferences: 5, capacity: 100, seed: 10)
     let allocator = try BatchAllocator(policy: BatchInstance.reservePolicy)
     var times: [Double] = []
     for _ in 0..<max(1, repeats) {
         let start = ContinuousClock.now
         let result = try allocator.allocate(sessions: instance.sessions, registrants: instance.registrants,
-                                            mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+                                            mechanism: mechanism, now: 0)
         let elapsed = ContinuousClock.now - start
         times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         precondition(result.assignedCount > 0)
@@ -121,5 +124,5 @@ switch arguments.first {
 case "generate": generate(Array(arguments.dropFirst()))
 case "solve": try solve(Array(arguments.dropFirst()))
 case "reserve": try reserve(Array(arguments.dropFirst()))
-default: fail("usage: batch-peer generate R S K CAP SEED OUT | solve INSTANCE [--assignment OUT] [--repeat N] | reserve R S [REPEAT]")
+default: fail("usage: batch-peer generate R S K CAP SEED OUT | solve INSTANCE [--assignment OUT] [--repeat N] | reserve R S [REPEAT] [da|priority|fcfs]")
 }

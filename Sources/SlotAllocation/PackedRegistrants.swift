@@ -1,0 +1,68 @@
+/// Each registrant's facts and preferences in one 32-byte record (two to a cache line,
+/// never across two): up to five preferences inline, longer lists by their offset in
+/// the caller's array. Serial dictatorship gathers these records into priority order.
+struct PackedRegistrants {
+    struct Record: BitwiseCopyable {
+        var person: Prepared.Registrant
+        var count: UInt8
+        /// Up to five preferences; with more, `inline.0` is where they start in the caller's array.
+        var inline: (UInt32, UInt32, UInt32, UInt32, UInt32)
+
+        static let inlineMax = 5
+
+        @inline(__always)
+        func preference(_ p: Int, _ long: UnsafeBufferPointer<UInt32>) -> UInt32 {
+            guard Int(count) <= Self.inlineMax else { return long[Int(inline.0) + p] }
+            switch p {
+            case 0: return inline.0
+            case 1: return inline.1
+            case 2: return inline.2
+            case 3: return inline.3
+            default: return inline.4
+            }
+        }
+    }
+
+    let records: AlignedBuffer<Record>
+
+    /// Registrant `i`'s record at `place[i]` (or at `i` without places).
+    /// - Complexity: one sequential pass over the registrants and their preferences.
+    init(_ people: [Prepared.Registrant], _ registrants: BatchRegistrants, at place: [UInt32]?) {
+        records = AlignedBuffer(count: people.count)
+        registrants.preferenceStart.withUnsafeBufferPointer { start in
+        registrants.preferences.withUnsafeBufferPointer { preferences in
+        (place ?? []).withUnsafeBufferPointer { place in
+            for i in 0..<people.count {
+                let from = Int(start[i]), count = Int(start[i + 1]) - from
+                var record = Record(person: people[i], count: UInt8(count), inline: (0, 0, 0, 0, 0))
+                if count > Record.inlineMax {
+                    record.inline.0 = UInt32(from)
+                } else {
+                    withUnsafeMutableBytes(of: &record.inline) { raw in
+                        let slots = raw.bindMemory(to: UInt32.self)
+                        for p in 0..<count { slots[p] = preferences[from + p] }
+                    }
+                }
+                (records.base + (place.isEmpty ? i : Int(place[i]))).initialize(to: record)
+            }
+        }
+        }
+        }
+    }
+}
+
+/// `count` plain values in 64-byte-aligned memory, written once by their maker.
+final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
+    // @unchecked: filled by the one function that makes it, then only read.
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    /// Uninitialised: the maker writes every element before anything reads one.
+    init(count: Int) {
+        self.count = count
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Element>.stride, alignment: 64)
+            .bindMemory(to: Element.self, capacity: max(1, count))
+    }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+}

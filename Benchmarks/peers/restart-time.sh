@@ -48,7 +48,7 @@ for run in 1 2 3; do
   echo "start, whole journal replayed: ${elapsed} s   (${line##*: }"
 done
 start 100000; stop
-echo "snapshot: $(stat -c %s "$work/data/snapshot.bin") bytes"
+echo "snapshot: $(stat -c %s "$work/data/snapshot.bin") bytes; $(grep -o "snapshot of record.*" "$work/serve.log")"
 for run in 1 2 3; do
   start 100000; line=$(grep "listening on" "$work/serve.log"); stop
   echo "start from the snapshot: ${elapsed} s   (${line##*: }"

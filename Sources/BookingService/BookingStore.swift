@@ -71,8 +71,10 @@ final class BookingStore: @unchecked Sendable {
         var lastSequence: UInt64 = 0
         /// The embedded journal's position after the last change.
         var position: JournalPosition? = nil
-        /// Records in the journal when the last snapshot was taken, and whether one is being written.
+        /// Records in the journal when the last snapshot written was taken; when the last one
+        /// was attempted (a failed write is retried only `every` records later); whether one is being written.
         var snapshotRecords = 0
+        var snapshotAttempted = 0
         var snapshotting = false
     }
 
@@ -164,6 +166,10 @@ final class BookingStore: @unchecked Sendable {
         FileHandle.standardError.write(Data("slotsim serve: warning: \(message)\n".utf8))
     }
 
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("slotsim serve: \(message)\n".utf8))
+    }
+
     /// The PostgreSQL store: migrations applied, the shared journal replayed, then the writer started.
     static func postgres(topology: ServiceTopology, vault: Vault, url: String, epoch proposed: Date) async throws(ServiceError) -> BookingStore {
         let log = try PostgresLog(url: url)
@@ -251,13 +257,21 @@ final class BookingStore: @unchecked Sendable {
             } catch {
                 // The engine is as before the restore: rebuild from the whole journal.
                 Self.warn("\(snapshotPlan?.directory ?? "")/\(StoreSnapshot.fileName) does not restore (\(error)); the state was rebuilt from the whole journal")
+                let whole: Journal.Parsed
                 do {
                     // The file is ours (locked), and its tail was already cut where it was torn.
-                    records = Journal.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: source))), base: 0).records
+                    whole = Journal.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: source))), base: 0)
                 } catch {
                     storage.close()
                     throw .journal("cannot read \(source): \(error.localizedDescription)")
                 }
+                // The part before the snapshot was not read at open: it must be whole too, or the
+                // state would silently be that of a shorter journal.
+                guard case .embedded(let journal) = storage, whole.tornTail == nil, whole.end == Int(journal.position.end) else {
+                    storage.close()
+                    throw .journal("\(source) is damaged before its end (at byte \(whole.end)), and the snapshot does not restore: the state cannot be rebuilt")
+                }
+                records = whole.records
             }
         }
         for (n, data) in records.enumerated().dropFirst() {
@@ -479,8 +493,9 @@ final class BookingStore: @unchecked Sendable {
             let (sequence, position) = journal.append(encoded)
             b.lastSequence = sequence
             b.position = position
-            if let plan = snapshotPlan, plan.every > 0, !b.snapshotting, position.records - b.snapshotRecords >= plan.every {
+            if let plan = snapshotPlan, plan.every > 0, !b.snapshotting, position.records - b.snapshotAttempted >= plan.every {
                 b.snapshotting = true
+                b.snapshotAttempted = position.records
                 let taken = takeSnapshot(b)
                 Thread.detachNewThread { [self] in
                     writeSnapshot(taken, journal: journal)
@@ -496,19 +511,24 @@ final class BookingStore: @unchecked Sendable {
         return outcome
     }
 
-    /// The state now (called under the books lock, so the engine's state and the books are
-    /// of the same journal position). The books are copied in O(1): they are values.
-    func takeSnapshot(_ b: Books) -> (snapshot: StoreSnapshot, sequence: UInt64)? {
+    /// The state now, called under the books lock, so that the engine's state and the books
+    /// are of the same journal position; changes wait meanwhile. The engine's part is copied
+    /// (O(people + sessions), timed in the log line of the write); the books are values, so
+    /// taking them costs nothing now, but the next change copies them once (O(people)).
+    func takeSnapshot(_ b: Books) -> (snapshot: StoreSnapshot, sequence: UInt64, pause: Duration)? {
         guard let position = b.position, case .embedded = storage, let header = headerRecord else { return nil }
+        let start = ContinuousClock.now
         var books = b
         books.snapshotting = false
-        return (StoreSnapshot(position: position, header: header, books: books, engine: engine.snapshot()), b.lastSequence)
+        let engineBytes = engine.snapshot()
+        return (StoreSnapshot(position: position, header: header, books: books, engine: engineBytes), b.lastSequence,
+                ContinuousClock.now - start)
     }
 
     /// Writes a snapshot once the journal holds every record it covers (a snapshot must never
     /// be ahead of the journal). A failure is only a warning: the journal is still whole.
-    func writeSnapshot(_ taken: (snapshot: StoreSnapshot, sequence: UInt64)?, journal: Journal) {
-        guard let (snapshot, sequence) = taken, let plan = snapshotPlan else { return }
+    func writeSnapshot(_ taken: (snapshot: StoreSnapshot, sequence: UInt64, pause: Duration)?, journal: Journal) {
+        guard let (snapshot, sequence, pause) = taken, let plan = snapshotPlan else { return }
         let durable = DispatchSemaphore(value: 0)
         let ok = Mutex(false)
         Task {
@@ -518,16 +538,20 @@ final class BookingStore: @unchecked Sendable {
         }
         durable.wait()
         guard ok.withLock({ $0 }) else { return }
-        write(snapshot, plan)
+        write(snapshot, plan, pause: pause)
     }
 
-    private func write(_ snapshot: StoreSnapshot, _ plan: SnapshotPlan) {
+    private func write(_ snapshot: StoreSnapshot, _ plan: SnapshotPlan, pause: Duration) {
         snapshotWriting.withLock { _ in
             // A later snapshot may have been written meanwhile (at close).
             guard books.withLock({ $0.snapshotRecords }) < snapshot.position.records else { return }
+            let start = ContinuousClock.now
             do {
                 try snapshot.write(directory: plan.directory)
                 books.withLock { $0.snapshotRecords = max($0.snapshotRecords, snapshot.position.records) }
+                let ms = { (d: Duration) in Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+                Self.note(String(format: "snapshot of record %d: changes paused %.1f ms for the copy, written in %.1f ms",
+                                 snapshot.position.records, ms(pause), ms(ContinuousClock.now - start)))
             } catch {
                 Self.warn("\(error)")
             }
@@ -539,7 +563,7 @@ final class BookingStore: @unchecked Sendable {
         guard case .embedded(let journal) = storage, let plan = snapshotPlan, plan.every > 0 else { return storage.close() }
         let taken = books.withLock { b in b.position.map { $0.records } != b.snapshotRecords ? takeSnapshot(b) : nil }
         journal.close()  // everything queued is on disk (or the journal failed: then no snapshot)
-        if journal.failure == nil, let (snapshot, _) = taken { write(snapshot, plan) }
+        if journal.failure == nil, let (snapshot, _, pause) = taken { write(snapshot, plan, pause: pause) }
     }
 
     /// The answer a request already got under the same idempotency key (422 if the key was used

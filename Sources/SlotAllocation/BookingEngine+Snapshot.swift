@@ -24,7 +24,8 @@ extension BookingEngine {
         }
         func lockBeneficiaries(from shard: Int) {
             guard shard < configuration.beneficiaryShards else {
-                out.int(nextBeneficiary.load(ordering: .relaxed))
+                // (A registration refused at the limit has moved the counter past it.)
+                out.int(min(nextBeneficiary.load(ordering: .relaxed), configuration.beneficiariesMax))
                 return lockSessions(from: 0)
             }
             beneficiaryShards[shard].withLock { registry in
@@ -199,9 +200,11 @@ extension BookingEngine {
             let records = try input.raw(BeneficiaryRegistry.Record.self)
             try Self.checkEnumBytes(records, shard: shard)
             var entries: [RememberedRequest] = []
+            var keys = Set<IdempotencyCache.Key>()
             let n = try input.count(limit: configuration.idempotencyEntriesPerShard)
             for _ in 0..<n {
                 let key = IdempotencyCache.Key(request: try input.integer(UInt64.self), beneficiary: try input.integer(UInt32.self))
+                guard keys.insert(key).inserted else { throw input.failure("remembers one request id twice") }
                 guard let kind = IdempotencyCache.Kind(rawValue: try input.integer(UInt8.self)) else { throw input.failure("has an unknown request kind") }
                 entries.append((key, kind, try Self.readOutcome(&input)))
             }
@@ -252,8 +255,14 @@ extension BookingEngine {
                       (0..<configuration.horizonDays).contains(Int(r.day)), Int(r.vaccine) < policy.policy.vaccines.count else {
                     throw input.failure("session \(s) has slot windows, a day or a vaccine out of range")
                 }
-                for c in 0..<categoryCount where !parts.counters[s * categoryCount + c].isConsistent {
-                    throw input.failure("session \(s) category \(c) uses more units than its capacity, or a counter is negative")
+                for c in 0..<categoryCount {
+                    let n = parts.counters[s * categoryCount + c]
+                    // Each counter within 0...capacityMax first, so that the sums of `isConsistent` cannot overflow.
+                    let range = 0...Int32(CompiledPolicy.capacityMax)
+                    guard range.contains(n.capacity), range.contains(n.booked), range.contains(n.held), range.contains(n.walkIns),
+                          range.contains(n.noShowFreed), range.contains(n.noShows), range.contains(n.vaccinated), n.isConsistent else {
+                        throw input.failure("session \(s) category \(c) uses more units than its capacity, or a counter is out of range")
+                    }
                 }
             }
             let n = try input.count(limit: parts.sessions.count * CompiledPolicy.capacityMax)
@@ -265,6 +274,13 @@ extension BookingEngine {
                       parts.holds.updateValue(hold, forKey: id) == nil else {
                     throw input.failure("has a hold of a session or category out of range, or twice")
                 }
+            }
+            // Every held unit has its hold record, at the same session and category (releasing a
+            // hold decrements the counter its record names).
+            var held: [Int: Int32] = [:]
+            for hold in parts.holds.values { held[Int(hold.session) * categoryCount + Int(hold.category), default: 0] += 1 }
+            for i in 0..<parts.counters.count where parts.counters[i].held != held[i, default: 0] {
+                throw input.failure("session \(i / categoryCount) category \(i % categoryCount) counts \(parts.counters[i].held) held units but has \(held[i, default: 0]) hold records")
             }
             shards.append(parts)
         }
@@ -339,8 +355,8 @@ extension BookingEngine {
                 for live in [record.dose1, record.dose2] where live.state != .none {
                     let sessionShard = Int(live.session) & sessionShardMask, local = Int(live.session >> sessionShardBits)
                     guard local < sessions[sessionShard].sessions.count, Int(live.category) < policy.categoryCount,
-                          live.slot < sessions[sessionShard].sessions[local].slotCount else {
-                        throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has an appointment at a session, category or slot that does not exist")
+                          live.slot < sessions[sessionShard].sessions[local].slotCount, live.serial < 1 << 31 else {
+                        throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has an appointment at a session, category or slot that does not exist, or an impossible serial")
                     }
                 }
             }

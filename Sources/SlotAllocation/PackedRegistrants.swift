@@ -39,8 +39,7 @@ struct PackedRegistrants {
                     record.inline.0 = UInt32(from)
                 } else {
                     withUnsafeMutableBytes(of: &record.inline) { raw in
-                        let slots = raw.bindMemory(to: UInt32.self)
-                        for p in 0..<count { slots[p] = preferences[from + p] }
+                        for p in 0..<count { raw.storeBytes(of: preferences[from + p], toByteOffset: p * 4, as: UInt32.self) }
                     }
                 }
                 (records.base + (place.isEmpty ? i : Int(place[i]))).initialize(to: record)

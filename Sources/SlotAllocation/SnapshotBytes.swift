@@ -12,8 +12,11 @@ struct SnapshotWriter {
 
     mutating func int(_ value: Int) { integer(Int64(value)) }
 
-    /// An optional integer: `Int64.min` stands for nil (no value here is ever that).
-    mutating func optional(_ value: Int?) { integer(value.map(Int64.init) ?? Int64.min) }
+    /// An optional integer: a presence byte, then the value (0 for nil).
+    mutating func optional(_ value: Int?) {
+        integer(UInt8(value == nil ? 0 : 1))
+        int(value ?? 0)
+    }
 
     mutating func text(_ value: String) {
         let utf8 = Array(value.utf8)
@@ -87,8 +90,13 @@ struct SnapshotReader: ~Copyable {
     }
 
     mutating func optional() throws(SlotAllocationError) -> Int? {
-        let value = try integer(Int64.self)
-        return value == Int64.min ? nil : Int(value)
+        switch try integer(UInt8.self) {
+        case 0:
+            _ = try int()
+            return nil
+        case 1: return try int()
+        default: throw failure("has an optional value with an unknown marker")
+        }
     }
 
     mutating func text() throws(SlotAllocationError) -> String {

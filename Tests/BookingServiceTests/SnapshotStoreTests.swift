@@ -95,6 +95,16 @@ import Testing
         #expect(Self.same(reference, afterDamage))
         afterDamage.server.close()
 
+        // Whole and of this journal, but its engine part does not restore (another policy's):
+        // the whole journal is read again.
+        var wrongEngine = try StoreSnapshot(decoding: [UInt8](good))
+        wrongEngine.engine = try BookingEngine(policy: .standard(walkInShare: 0.5)).snapshot()
+        try Data(wrongEngine.encoded()).write(to: URL(fileURLWithPath: path))
+        let afterRefusal = try await T.harness(capacity: 40, directory: h.directory, snapshotEvery: 1000)
+        #expect(afterRefusal.server.store.restored.fromSnapshot == nil && afterRefusal.server.store.restored.replayed == 10)
+        #expect(Self.same(reference, afterRefusal))
+        afterRefusal.server.store.storage.close()
+
         // Cut short.
         try good.prefix(good.count / 3).write(to: URL(fileURLWithPath: path))
         let afterCut = try await T.harness(capacity: 40, directory: h.directory, snapshotEvery: 1000)

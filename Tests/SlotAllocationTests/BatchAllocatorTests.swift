@@ -21,6 +21,11 @@ import Testing
         #expect(result.category[reserveHolder] == 0)
     }
 
+    /// Two packed records to a cache line, never one across two (see PackedRegistrants).
+    @Test func aPackedRecordIsHalfACacheLine() {
+        #expect(MemoryLayout<PackedRegistrants.Record>.stride == 32)
+    }
+
     @Test func unassignedRegistrantsAreToldWhy() throws {
         let allocator = try BatchAllocator(policy: .singleCategory())
         var sessions = BatchSessions()
@@ -227,6 +232,35 @@ import Testing
             default: [.lottery]
             }
             let rank = Self.ranks(x, keys, seed: 9)
+            // The whole outcome equals serial dictatorship written plainly from the rules: the
+            // assignment, every cutoff (registrant and rank) and every reason code.
+            let k = x.policy.categories.count
+            var remaining = result.capacity
+            var cutoffRegistrant = [Int32](repeating: -1, count: remaining.count), cutoffRank = cutoffRegistrant
+            for i in (0..<x.registrants.count).sorted(by: { rank[$0] < rank[$1] }) {
+                let prefs = x.registrants.preferences(of: i).map(Int.init)
+                var got: (Int, Int)? = nil, anyEligible = false
+                search: for s in prefs {
+                    let eligible = Self.eligible(x, i, s)
+                    anyEligible = anyEligible || !eligible.isEmpty
+                    for name in x.policy.processingOrder {
+                        let c = x.policy.categories.firstIndex { $0.name == name }!
+                        if eligible.contains(c), remaining[s * k + c] > 0 {
+                            got = (s, c)
+                            break search
+                        }
+                    }
+                }
+                let code: UInt8 = got != nil ? 0 : prefs.isEmpty ? 1 : anyEligible ? 3 : 2
+                #expect(result.reasonCode[i] == code, "run \(run): reason of \(i)")
+                #expect(result.session[i] == Int32(got?.0 ?? -1) && (got == nil || result.category[i] == UInt8(got!.1)), "run \(run): \(i)")
+                if let (s, c) = got {
+                    remaining[s * k + c] -= 1
+                    cutoffRegistrant[s * k + c] = Int32(i)
+                    cutoffRank[s * k + c] = Int32(rank[i])
+                }
+            }
+            #expect(result.cutoffRegistrant == cutoffRegistrant && result.cutoffRank == cutoffRank, "run \(run): cutoffs")
             // Nobody assigned to (s, c) is behind someone who wanted s more than what they got and could take c.
             for i in 0..<x.registrants.count {
                 let prefs = x.registrants.preferences(of: i).map(Int.init)

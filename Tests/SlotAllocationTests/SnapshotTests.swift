@@ -174,3 +174,66 @@ extension SnapshotTests {
         #expect(accepted > 0)  // e.g. a changed birth year or hold expiry is a valid state
     }
 }
+
+extension SnapshotTests {
+    /// States no request sequence makes, written into a snapshot through the engine's
+    /// internals: restore refuses each with a reason, never traps, and leaves the engine empty.
+    @Test func impossibleStatesAreRefused() throws {
+        func refusedAfter(_ damage: (BookingEngine) -> Void) throws -> String {
+            let (engine, _) = try Self.engineWithBookings()
+            damage(engine)
+            return try refusal(engine.snapshot())
+        }
+        // Two counters whose Int32 sum overflows.
+        #expect(try refusedAfter { engine in
+            engine.sessionShards[0].withLock { $0.counters[0].booked = Int32.max; $0.counters[0].held = 1 }
+        }.contains("out of range"))
+        // An appointment serial beyond 31 bits (an AppointmentID could not hold it).
+        #expect(try refusedAfter { engine in
+            engine.beneficiaryShards[0].withLock { registry in
+                var live = registry[live: 0]
+                live.serial = 1 << 31
+                registry[live: 0] = live
+            }
+        }.contains("impossible serial"))
+        // A held unit counted on another category than its hold record names.
+        #expect(try refusedAfter { engine in
+            let holder = try! engine.registerBeneficiary(BeneficiarySpec(birthYear: 1950))
+            // District 1's first session (shard 1, untouched by engineWithBookings).
+            let held = engine.hold(holder, session: SessionIndex(rawValue: 1), slot: 0, dose: .one, now: 12 * hour)
+            precondition(held.value != nil, "the hold this test moves: \(held)")
+            engine.sessionShards[1].withLock { inventory in
+                let k = inventory.categoryCount
+                let c = (0..<inventory.counters.count).first { inventory.counters[$0].held > 0 }!
+                let other = c % k == 0 ? c + 1 : c - 1
+                inventory.counters[c].held -= 1
+                inventory.counters[other].held += 1
+                inventory.counters[other].capacity += 1
+            }
+        }.contains("hold records"))
+    }
+
+    /// Values at the edges of what requests can leave behind still round-trip.
+    @Test func edgeValuesRoundTrip() throws {
+        let (engine, _) = try Self.engineWithBookings()
+        let who = try engine.registerBeneficiary(BeneficiarySpec(birthYear: 1990))
+        let refused = engine.book(who, session: SessionIndex(rawValue: 0), slot: Int.min, dose: .one, now: 12 * hour, requestID: RequestID(77))
+        let bytes = engine.snapshot()
+        let restored = try BookingEngine(policy: Self.policy, configuration: Self.configuration)
+        try restored.restore(from: bytes)
+        #expect(restored.book(who, session: SessionIndex(rawValue: 0), slot: 0, dose: .one, now: 12 * hour, requestID: RequestID(77)) == refused,
+                "the remembered refusal (slot Int.min) answers the retry")
+
+        // A registration refused at the limit moves the counter past it.
+        var small = Self.configuration
+        small.beneficiariesMax = 2
+        let full = try BookingEngine(policy: Self.policy, configuration: small)
+        _ = try Self.topology(full, capacities: [1, 1, 1, 1, 1, 1])
+        _ = try full.registerBeneficiary(BeneficiarySpec(birthYear: 1990))
+        _ = try full.registerBeneficiary(BeneficiarySpec(birthYear: 1991))
+        #expect(throws: SlotAllocationError.self) { try full.registerBeneficiary(BeneficiarySpec(birthYear: 1992)) }
+        let again = try BookingEngine(policy: Self.policy, configuration: small)
+        try again.restore(from: full.snapshot())
+        #expect(again.beneficiaryCount == 2)
+    }
+}

@@ -57,13 +57,14 @@ public struct BatchAllocator: Sendable {
     /// Serial dictatorship: registrants in `order` each take the first preferred session
     /// with a unit in a category they are eligible for (categories in processing order).
     ///
-    /// Each registrant's facts and (up to five) preferences are packed into one 32-byte
-    /// record, written straight to the registrant's place in the order: a stream of reads
-    /// and one half cache line written per registrant, in a loop whose writes do not wait
-    /// for each other. The decision loop then reads the records as a stream, and (when the
-    /// order is not the registrants' own) the outcome is scattered back at the end. Reading
-    /// each registrant's scattered arrays in priority order instead would take about three
-    /// cache misses per registrant, one after another.
+    /// When the order is the registrants' own (first come, first served on a list kept in
+    /// request order), their arrays are read as they are. Otherwise each registrant's facts
+    /// and (up to five) preferences are packed into one 32-byte record, written straight to
+    /// the registrant's place in the order: a stream of reads and half a cache line written
+    /// per registrant, in a loop whose writes do not wait for each other. The decision loop
+    /// then reads the records as a stream, and the outcome is scattered back at the end.
+    /// Following the order through the registrants' scattered arrays instead costs about
+    /// three cache misses per registrant, one after another.
     func serialDictatorship(_ keys: [PriorityKey], _ prepared: Prepared, _ registrants: BatchRegistrants,
                             _ result: inout BatchResult, lotterySeed: UInt64) {
         let order = PriorityRanking.permutation(
@@ -71,8 +72,14 @@ public struct BatchAllocator: Sendable {
         let n = registrants.count
         let identity = order.withUnsafeBufferPointer { order in (0..<n).allSatisfy { order[$0] == UInt32($0) } }
         guard !identity else {
-            serialDictatorship(PackedRegistrants(prepared.registrants, registrants, at: nil).records, registrants, prepared, &result,
-                               original: { $0 })
+            // In their own order the registrants' arrays are already streams: nothing to pack.
+            registrants.preferenceStart.withUnsafeBufferPointer { start in
+            registrants.preferences.withUnsafeBufferPointer { preferences in
+            prepared.registrants.withUnsafeBufferPointer { people in
+                serialDictatorship(InOwnOrder(start: start, preferences: preferences, people: people), prepared, &result, original: { $0 })
+            }
+            }
+            }
             return
         }
         // Each registrant's place in the order, then the records written straight to their places.
@@ -84,7 +91,9 @@ public struct BatchAllocator: Sendable {
         }
         let gathered = PackedRegistrants(prepared.registrants, registrants, at: place).records
         var inOrder = BatchResult(registrants: n, capacity: result.capacity, categoryCount: policy.categoryCount)
-        serialDictatorship(gathered, registrants, prepared, &inOrder, original: { Int(order[$0]) })
+        registrants.preferences.withUnsafeBufferPointer { long in
+            serialDictatorship(Packed(records: gathered, long: long), prepared, &inOrder, original: { Int(order[$0]) })
+        }
         // Back to the registrants' own indices; the cutoffs already name them.
         order.withUnsafeBufferPointer { order in
         result.session.withUnsafeMutableBufferPointer { session in
@@ -104,23 +113,22 @@ public struct BatchAllocator: Sendable {
         result.cutoffRank = inOrder.cutoffRank
     }
 
-    /// The decision loop over `records` in priority order (`original(j)`: the registrant's
-    /// own index, for the cutoffs); writes `result` at the loop's indices.
+    /// The decision loop over `source`'s registrants in priority order (`original(j)`: the
+    /// registrant's own index, for the cutoffs); writes `result` at the loop's indices.
     @inline(__always)
-    private func serialDictatorship(_ records: AlignedBuffer<PackedRegistrants.Record>, _ registrants: BatchRegistrants,
-                                    _ prepared: Prepared, _ result: inout BatchResult, original: (Int) -> Int) {
+    private func serialDictatorship<Source: RegistrantsInOrder>(_ source: Source, _ prepared: Prepared, _ result: inout BatchResult,
+                                                               original: (Int) -> Int) {
         var remaining = result.capacity
         let k = policy.categoryCount
-        registrants.preferences.withUnsafeBufferPointer { long in
         prepared.sessions.withUnsafeBufferPointer { sessions in
         remaining.withUnsafeMutableBufferPointer { remaining in
-            for position in 0..<records.count {
-                let record = records.base + position
-                let count = Int(record.pointee.count)
+            for position in 0..<source.count {
+                let count = source.preferenceCount(position)
+                let person = source.person(position)
                 var code: UInt8 = count == 0 ? 1 : 2
                 preferences: for p in 0..<count {
-                    let s = Int(record.pointee.preference(p, long))
-                    let eligible = prepared.eligibleCategories(record.pointee.person, sessions[s])
+                    let s = Int(source.preference(position, p))
+                    let eligible = prepared.eligibleCategories(person, sessions[s])
                     guard eligible != 0 else { continue }
                     code = 3
                     for step in 0..<k {
@@ -137,7 +145,6 @@ public struct BatchAllocator: Sendable {
                 }
                 result.reasonCode[position] = code
             }
-        }
         }
         }
     }

@@ -25,13 +25,13 @@ struct PackedRegistrants {
 
     let records: AlignedBuffer<Record>
 
-    /// Registrant `i`'s record at `place[i]` (or at `i` without places).
+    /// Registrant `i`'s record at `place[i]`.
     /// - Complexity: one sequential pass over the registrants and their preferences.
-    init(_ people: [Prepared.Registrant], _ registrants: BatchRegistrants, at place: [UInt32]?) {
+    init(_ people: [Prepared.Registrant], _ registrants: BatchRegistrants, at place: [UInt32]) {
         records = AlignedBuffer(count: people.count)
         registrants.preferenceStart.withUnsafeBufferPointer { start in
         registrants.preferences.withUnsafeBufferPointer { preferences in
-        (place ?? []).withUnsafeBufferPointer { place in
+        place.withUnsafeBufferPointer { place in
             for i in 0..<people.count {
                 let from = Int(start[i]), count = Int(start[i + 1]) - from
                 var record = Record(person: people[i], count: UInt8(count), inline: (0, 0, 0, 0, 0))
@@ -42,12 +42,44 @@ struct PackedRegistrants {
                         for p in 0..<count { raw.storeBytes(of: preferences[from + p], toByteOffset: p * 4, as: UInt32.self) }
                     }
                 }
-                (records.base + (place.isEmpty ? i : Int(place[i]))).initialize(to: record)
+                (records.base + Int(place[i])).initialize(to: record)
             }
         }
         }
         }
     }
+}
+
+/// Registrants as serial dictatorship reads them, position by position in priority order.
+protocol RegistrantsInOrder {
+    var count: Int { get }
+    func person(_ position: Int) -> Prepared.Registrant
+    func preferenceCount(_ position: Int) -> Int
+    func preference(_ position: Int, _ p: Int) -> UInt32
+}
+
+/// Packed records already in priority order.
+struct Packed: RegistrantsInOrder {
+    let records: AlignedBuffer<PackedRegistrants.Record>
+    /// The caller's preferences, for lists longer than a record holds.
+    let long: UnsafeBufferPointer<UInt32>
+
+    var count: Int { records.count }
+    @inline(__always) func person(_ position: Int) -> Prepared.Registrant { records.base[position].person }
+    @inline(__always) func preferenceCount(_ position: Int) -> Int { Int(records.base[position].count) }
+    @inline(__always) func preference(_ position: Int, _ p: Int) -> UInt32 { records.base[position].preference(p, long) }
+}
+
+/// The caller's arrays, when the priority order is the registrants' own (they are streams already).
+struct InOwnOrder: RegistrantsInOrder {
+    let start: UnsafeBufferPointer<Int32>
+    let preferences: UnsafeBufferPointer<UInt32>
+    let people: UnsafeBufferPointer<Prepared.Registrant>
+
+    var count: Int { people.count }
+    @inline(__always) func person(_ position: Int) -> Prepared.Registrant { people[position] }
+    @inline(__always) func preferenceCount(_ position: Int) -> Int { Int(start[position + 1] - start[position]) }
+    @inline(__always) func preference(_ position: Int, _ p: Int) -> UInt32 { preferences[Int(start[position]) + p] }
 }
 
 /// `count` plain values in 64-byte-aligned memory, written once by their maker.

@@ -244,12 +244,13 @@ final class BookingStore: @unchecked Sendable {
             throw .journal("the scenario (centres, days or policy) differs from the one \(source) was written with; serve it with a new store")
         }
         self.epoch = Date(timeIntervalSince1970: TimeInterval(epoch))
-        var first = 1  // the journal's number of records[1], counting the header as 1
+        var first = 1  // records[n] is the journal's record first + n (the header is record 1)
         if let snapshot {
             do {
                 try engine.restore(from: snapshot.engine)
                 var books = snapshot.books
                 books.snapshotRecords = snapshot.position.records
+                books.snapshotAttempted = snapshot.position.records
                 books.position = snapshot.position
                 self.books.withLock { $0 = books }
                 first = snapshot.position.records

@@ -213,6 +213,17 @@ extension SnapshotTests {
         }.contains("hold records"))
     }
 
+    /// A request id remembered twice (two ring slots, one answer) would trap the next snapshot after an eviction.
+    @Test func aRequestIDRememberedTwiceIsRefused() throws {
+        let (engine, _) = try Self.engineWithBookings()
+        engine.beneficiaryShards[0].withLock { registry in
+            let key = IdempotencyCache.Key(request: 999, beneficiary: 0)
+            registry.requests.store(key, .book, .failure(.sessionFull))
+            registry.requests.store(key, .book, .failure(.sessionFull))
+        }
+        #expect(try refusal(engine.snapshot()).contains("remembers one request id twice"))
+    }
+
     /// Values at the edges of what requests can leave behind still round-trip.
     @Test func edgeValuesRoundTrip() throws {
         let (engine, _) = try Self.engineWithBookings()

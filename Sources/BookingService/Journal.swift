@@ -76,11 +76,7 @@ final class Journal: @unchecked Sendable {
         }
         if !exists {
             // The new file's directory entry must be durable too.
-            let dir = Foundation.open((path as NSString).deletingLastPathComponent, O_RDONLY)
-            if dir >= 0 {
-                fsync(dir)
-                Foundation.close(dir)
-            }
+            DurableFile.syncDirectory((path as NSString).deletingLastPathComponent)
         }
         let journal = Journal(fd: fd, path: path,
                               position: JournalPosition(end: UInt64(parsed.end), lastStart: UInt64(parsed.lastStart), lastCRC: parsed.lastCRC, records: parsed.count))
@@ -182,21 +178,8 @@ final class Journal: @unchecked Sendable {
                 return (taken, s.queued, s.stopping)
             }
             if !bytes.isEmpty {
-                var failure: String? = nil
-                let written = bytes.withUnsafeBytes { raw -> Bool in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            failure = String(cString: strerror(errno))
-                            return false
-                        }
-                        offset += n
-                    }
-                    return true
-                }
-                if written, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
+                var failure = DurableFile.writeAll(fd, bytes)
+                if failure == nil, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
                 let resumed = state.withLock { s -> [(CheckedContinuation<Bool, Never>, Bool)] in
                     if let failure { s.failure = failure } else { s.durable = max(s.durable, upTo) }
                     let ok = s.failure == nil
@@ -227,6 +210,33 @@ final class Journal: @unchecked Sendable {
 
     /// Why the last write failed, if one did (the journal then takes no more changes).
     var failure: String? { state.withLock { $0.failure } }
+}
+
+/// Writes that must reach the disk whole (the journal's batches, the snapshot file).
+enum DurableFile {
+    /// Writes every byte (retrying interrupted and partial writes); the error's words, or nil.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBytes { raw -> String? in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
+        }
+    }
+
+    /// Makes a directory's entries (a created or renamed file) durable; best effort.
+    static func syncDirectory(_ path: String) {
+        let dir = Foundation.open(path, O_RDONLY)
+        guard dir >= 0 else { return }
+        fsync(dir)
+        Foundation.close(dir)
+    }
 }
 
 /// A place in the journal: the end of a record, with that record's start and checksum (so

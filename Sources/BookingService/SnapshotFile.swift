@@ -78,19 +78,7 @@ struct StoreSnapshot {
         let bytes = encoded()
         let fd = Foundation.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw .journal("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        var failure: String? = nil
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = DurableFile.writeAll(fd, bytes)
         if failure == nil, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
         Foundation.close(fd)
         if failure == nil, rename(temporary, path) != 0 { failure = "rename: " + String(cString: strerror(errno)) }
@@ -98,11 +86,7 @@ struct StoreSnapshot {
             unlink(temporary)
             throw .journal("cannot write \(path): \(failure)")
         }
-        let dir = Foundation.open(directory, O_RDONLY)
-        if dir >= 0 {
-            fsync(dir)
-            Foundation.close(dir)
-        }
+        DurableFile.syncDirectory(directory)
     }
 }
 

@@ -112,17 +112,15 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
                                 dose1: given, dose2Given: person.dose2Day != Self.noDay)
     }
 
-    /// The people's records as raw bytes, and their number (for a snapshot).
-    func withRecordBytes<R>(_ body: (UnsafeRawBufferPointer, Int) throws -> R) rethrows -> R {
-        try records.withRawBytes { try body($0, records.count) }
+    /// The people's records as raw bytes (for a snapshot).
+    func withRecordBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try records.withRawBytes(body)
     }
 
     /// Replaces every record by `records` (a restored snapshot's).
     mutating func replaceRecords(_ restored: consuming AlignedArray<Record>) {
         records = restored
     }
-
-    var recordCount: Int { records.count }
 
     /// Every live appointment, for the invariant checks.
     func forEachLive(_ body: (Live) -> Void) {

@@ -29,7 +29,7 @@ extension BookingEngine {
                 return lockSessions(from: 0)
             }
             beneficiaryShards[shard].withLock { registry in
-                registry.withRecordBytes { raw, _ in out.raw(raw, stride: MemoryLayout<BeneficiaryRegistry.Record>.stride, padding: Self.recordPadding) }
+                registry.withRecordBytes { raw in out.raw(raw, stride: MemoryLayout<BeneficiaryRegistry.Record>.stride, padding: Self.recordPadding) }
                 let entries = registry.requests.entries
                 out.int(entries.count)
                 for entry in entries {
@@ -352,12 +352,15 @@ extension BookingEngine {
                       person.dose1Day == BeneficiaryRegistry.noDay || Int(person.dose1Vaccine) < policy.policy.vaccines.count else {
                     throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has a birth year, group or dose-1 vaccine out of range")
                 }
-                for live in [record.dose1, record.dose2] where live.state != .none {
+                // (Two plain checks: an array of the two would be allocated for every person.)
+                func exists(_ live: BeneficiaryRegistry.Live) -> Bool {
+                    guard live.state != .none else { return true }
                     let sessionShard = Int(live.session) & sessionShardMask, local = Int(live.session >> sessionShardBits)
-                    guard local < sessions[sessionShard].sessions.count, Int(live.category) < policy.categoryCount,
-                          live.slot < sessions[sessionShard].sessions[local].slotCount, live.serial < 1 << 31 else {
-                        throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has an appointment at a session, category or slot that does not exist, or an impossible serial")
-                    }
+                    return local < sessions[sessionShard].sessions.count && Int(live.category) < policy.categoryCount
+                        && live.slot < sessions[sessionShard].sessions[local].slotCount && live.serial < 1 << 31
+                }
+                guard exists(record.dose1), exists(record.dose2) else {
+                    throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has an appointment at a session, category or slot that does not exist, or an impossible serial")
                 }
             }
         }

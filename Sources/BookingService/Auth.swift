@@ -47,16 +47,23 @@ final class Sessions: Sendable {
     static let resendSeconds: TimeInterval = 180
     static let wrongCodesPerDayMax = 10
     let tokenLifetime: TimeInterval
-    private let state = Mutex((transactions: [String: Transaction](), tokens: [String: Token](),
-                               lastSent: [String: Date](), wrong: [String: (since: Date, count: Int)]()))
+    private struct State {
+        var transactions: [String: Transaction] = [:]
+        var tokens: [String: Token] = [:]
+        var lastSent: [String: Date] = [:]
+        var wrong: [String: (since: Date, count: Int)] = [:]
+        var transactionsPrune = PruneMark(floor: 100_000)
+        var tokensPrune = PruneMark(floor: 1_000_000)
+    }
+    private let state = Mutex(State())
 
     init(tokenLifetime: TimeInterval) { self.tokenLifetime = tokenLifetime }
 
     /// A new transaction for `account` (the mobile's lookup key); returns its id and the code,
     /// unless one was sent less than ``resendSeconds`` ago or the mobile is locked for wrong codes.
     func begin(account: String, partner: String? = nil) -> Result<(transaction: String, otp: String), APIError> {
-        let otp = String(format: "%06d", Int.random(in: 0..<1_000_000))
-        let transaction = UUID().uuidString.lowercased()
+        let otp = API.digits(Int.random(in: 0..<1_000_000), 6)
+        let transaction = Vault.randomUUID()
         return state.withLock { s in
             let now = Date()
             if let last = s.lastSent[account], now.timeIntervalSince(last) < Self.resendSeconds {
@@ -65,10 +72,11 @@ final class Sessions: Sendable {
             if let wrong = s.wrong[account], now.timeIntervalSince(wrong.since) < 86_400, wrong.count >= Self.wrongCodesPerDayMax {
                 return .failure(APIError(429, "USRAUT0006", "too many wrong codes for this mobile today; retry after \(Int(86_400 - now.timeIntervalSince(wrong.since)) + 1)"))
             }
-            if s.transactions.count > 100_000 {
+            if s.transactionsPrune.isDue(max(s.transactions.count, s.lastSent.count, s.wrong.count)) {
                 s.transactions = s.transactions.filter { $0.value.expires > now }
                 s.lastSent = s.lastSent.filter { now.timeIntervalSince($0.value) < Self.resendSeconds }
                 s.wrong = s.wrong.filter { now.timeIntervalSince($0.value.since) < 86_400 }
+                s.transactionsPrune.pruned(leaving: max(s.transactions.count, s.lastSent.count, s.wrong.count))
             }
             s.lastSent[account] = now
             s.transactions[transaction] = Transaction(account: account, partner: partner, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
@@ -94,7 +102,10 @@ final class Sessions: Sendable {
                 return .failure(APIError(401, "USRAUT0004", "invalid OTP"))
             }
             s.transactions[transaction] = nil
-            if s.tokens.count > 1_000_000 { s.tokens = s.tokens.filter { $0.value.expires > now } }
+            if s.tokensPrune.isDue(s.tokens.count) {
+                s.tokens = s.tokens.filter { $0.value.expires > now }
+                s.tokensPrune.pruned(leaving: s.tokens.count)
+            }
             let token = Vault.randomHex(bytes: 32)
             s.tokens[token] = Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)
             return .success(token)
@@ -114,7 +125,11 @@ final class Sessions: Sendable {
 final class RateLimiter: Sendable {
     let limit: Int
     let window: TimeInterval
-    private let counts = Mutex([String: (start: Date, count: Int)]())
+    private struct Counts {
+        var entries: [String: (start: Date, count: Int)] = [:]
+        var prune = PruneMark(floor: 100_000)
+    }
+    private let counts = Mutex(Counts())
 
     init(limit: Int, window: TimeInterval) {
         self.limit = limit
@@ -127,12 +142,34 @@ final class RateLimiter: Sendable {
         let limit = limit ?? self.limit
         return counts.withLock { c in
             let now = Date()
-            if c.count > 100_000 { c = c.filter { now.timeIntervalSince($0.value.start) < window } }
-            var entry = c[key] ?? (now, 0)
+            if c.prune.isDue(c.entries.count) {
+                c.entries = c.entries.filter { now.timeIntervalSince($0.value.start) < window }
+                c.prune.pruned(leaving: c.entries.count)
+            }
+            var entry = c.entries[key] ?? (now, 0)
             if now.timeIntervalSince(entry.start) >= window { entry = (now, 0) }
             entry.count += 1
-            c[key] = entry
+            c.entries[key] = entry
             return entry.count <= limit ? (true, 0) : (false, Int((window - now.timeIntervalSince(entry.start)).rounded(.up)))
         }
     }
+}
+
+/// When a table that grows with traffic (OTP transactions, tokens, rate-limit windows) drops
+/// its expired entries: once it holds `floor` entries, and after that only once it has doubled
+/// what the last pruning left. Pruning at a fixed size re-scanned the whole table on every
+/// request whenever more than that many entries were still live (on a national booking day,
+/// 100,000 OTPs in their 3 minutes is ~560 a second), which made each request O(table).
+struct PruneMark {
+    let floor: Int
+    private(set) var mark: Int
+
+    init(floor: Int) {
+        self.floor = floor
+        mark = floor
+    }
+
+    func isDue(_ count: Int) -> Bool { count >= mark }
+
+    mutating func pruned(leaving count: Int) { mark = max(floor, 2 * count) }
 }

@@ -31,7 +31,7 @@ extension BookingServer {
                 // Registered with the walk-in, in one record: a refused walk-in registers nobody.
                 (reference, registration) = try self.registration(body, account: self.store.vault.lookup(mobile: mobile))
             }
-            let record = JournalRecord.walkIn(appointment: UUID().uuidString.lowercased(), reference: reference, session: sessionID,
+            let record = JournalRecord.walkIn(appointment: Vault.randomUUID(), reference: reference, session: sessionID,
                                               dose: dose, now: self.now, registration: registration)
             switch await self.commit(record, "walk_in") {
             case .success(let appointment): return API.json(["appointment_id": appointment, "beneficiary_reference_id": reference])

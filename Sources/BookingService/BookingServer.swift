@@ -116,20 +116,23 @@ public final class BookingServer: Sendable {
     /// (the data directory can then be opened again).
     public func close() { store.close() }
 
+    /// The server's logger (standard error; `LOG_LEVEL` sets the level, info by default).
+    static let logger = Logger(label: "slotsim", factory: ServerLogHandler.init)
+
     /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0),
     /// `onAdminRunning` the admin listener's.
     public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in },
                     onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                      serverName: "slotsim"),
-                              onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
+                              onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: Self.logger)
         var services: [any Service] = [app]
         if let adminPort = configuration.adminPort {
             services.append(Application(router: adminRouter(), configuration: .init(address: .hostname(configuration.host, port: adminPort),
                                                                                     serverName: "slotsim-admin"),
-                                        onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) }))
+                                        onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) }, logger: Self.logger))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "slotsim")))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Self.logger))
         // A store that stopped writing cannot recover in place: stop serving (availability would
         // go stale) and exit with an error, so that a supervisor restarts the server, which then
         // rebuilds the state from what was stored.
@@ -137,7 +140,7 @@ public final class BookingServer: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 if let failure = store.storageFailure {
-                    Logger(label: "slotsim").critical("the store stopped writing; shutting down", metadata: ["reason": "\(failure)"])
+                    Self.logger.critical("the store stopped writing; shutting down", metadata: ["reason": "\(failure)"])
                     await group.triggerGracefulShutdown()
                     return failure
                 }
@@ -264,7 +267,7 @@ public final class BookingServer: Sendable {
             guard let slot = slots.firstIndex(where: { API.slotText($0) == slotText }) else {
                 throw APIError(400, "APPOIN0015", "slot must be one of the session's: \(slots.map(API.slotText).joined(separator: ", "))")
             }
-            let record = JournalRecord.schedule(appointment: UUID().uuidString.lowercased(), account: account, beneficiaries: beneficiaries,
+            let record = JournalRecord.schedule(appointment: Vault.randomUUID(), account: account, beneficiaries: beneficiaries,
                                                 session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
             switch await self.commit(record, "schedule") {
             case .success(let appointment): return API.json(["appointment_confirmation_no": appointment])
@@ -425,7 +428,7 @@ public final class BookingServer: Sendable {
         let center = store.published.centers[c]
         let district = store.published.districtNames[center.district]
         let open = center.spec.slots.first?.startSecondOfDay ?? 0, close = center.spec.slots.last?.endSecondOfDay ?? 0
-        func clock(_ s: Int) -> String { String(format: "%02d:%02d:00", s / 3600, s % 3600 / 60) }
+        func clock(_ s: Int) -> String { API.digits(s / 3600, 2) + ":" + API.digits(s % 3600 / 60, 2) + ":00" }
         return ["center_id": center.id, "name": center.name, "address": "\(center.name), \(district)", "state_name": store.published.stateName,
                 "district_name": district, "block_name": district, "pincode": center.pincode, "from": clock(open), "to": clock(close),
                 "fee_type": center.spec.feeRupees > 0 ? "Paid" : "Free"]

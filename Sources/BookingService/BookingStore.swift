@@ -469,8 +469,7 @@ final class BookingStore: @unchecked Sendable {
     /// Applies `record` and writes it to the journal in the same critical section (so the
     /// journal's order is the order of the changes); returns once it is on disk.
     func commit(_ record: JournalRecord) async -> Result<String, APIError> {
-        let encoded: Data
-        do { encoded = try JSONEncoder().encode(record) } catch { return .failure(APIError(500, "SRV0001", "cannot encode a record")) }
+        let encoded = record.json()
         switch storage {
         case .embedded(let journal): return await commit(record, encoded, to: journal)
         case .postgres(_, let writer): return await writer.submit(record, encoded)

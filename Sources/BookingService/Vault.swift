@@ -37,16 +37,57 @@ struct Vault: @unchecked Sendable {
 
     /// The lookup key of a mobile number (hex).
     func lookup(mobile: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(mobile.utf8), using: lookupKey).map { String(format: "%02x", $0) }.joined()
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Data(mobile.utf8), using: lookupKey))
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     static func randomHex(bytes: Int) -> String {
+        hex(randomBytes(bytes))
+    }
+
+    /// `count` random bytes from the system's generator, 8 per call of it (each call is a system call).
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            let word = generator.next()
+            for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * k))) }
+        }
+        return Array(bytes.prefix(count))
+    }
+
+    /// Lower-case hex of `bytes`.
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A random version-4 UUID in lower case, for appointment numbers and OTP transactions.
+    /// From the system's generator (`getrandom`), not `UUID()`, which on Linux opened and
+    /// read `/dev/urandom` for every id (4 % of a booking's CPU in a profile).
+    static func randomUUID() -> String {
+        var bytes = randomBytes(16)
+        bytes[6] = bytes[6] & 0x0f | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3f | 0x80  // variant 10xx
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (n, byte) in bytes.enumerated() {
+            if n == 4 || n == 6 || n == 8 || n == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

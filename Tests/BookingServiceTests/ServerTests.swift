@@ -208,6 +208,7 @@ final class TestClock: Sendable {
                 ("an array", ByteBuffer(string: "[1,2]")),
                 ("wrong type", Self.body(["dose": "one", "session_id": "x", "slot": "y", "beneficiaries": ["1"]])),
                 ("a boolean for a number", Self.body(["dose": true, "session_id": "x", "slot": "y", "beneficiaries": ["1"]])),
+                ("false for a number", Self.body(["dose": false, "session_id": "x", "slot": "y", "beneficiaries": ["1"]])),
                 ("unknown field", Self.body(["dose": 1, "session_id": "x", "slot": "y", "beneficiaries": ["1"], "admin": true])),
                 ("missing field", Self.body(["dose": 1])),
                 ("huge body", ByteBuffer(string: "{\"dose\": \"" + String(repeating: "x", count: 100_000) + "\"}")),

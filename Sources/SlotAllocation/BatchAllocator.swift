@@ -39,7 +39,8 @@ public struct BatchAllocator: Sendable {
     public func allocate(sessions: BatchSessions, registrants: BatchRegistrants, mechanism: BatchMechanism,
                          now: Int) throws(SlotAllocationError) -> BatchResult {
         let capacity = try validate(sessions: sessions, registrants: registrants)
-        let prepared = Prepared(policy: policy, sessions: sessions, registrants: registrants, now: now)
+        let isDeferredAcceptance = if case .deferredAcceptance = mechanism { true } else { false }
+        let prepared = Prepared(policy: policy, sessions: sessions, registrants: registrants, now: now, facts: isDeferredAcceptance)
         var result = BatchResult(registrants: registrants.count, capacity: capacity, categoryCount: policy.categoryCount)
         switch mechanism {
         case .firstComeFirstServed:
@@ -62,7 +63,10 @@ public struct BatchAllocator: Sendable {
     /// and (up to five) preferences are packed into one 32-byte record, written straight to
     /// the registrant's place in the order: a stream of reads and half a cache line written
     /// per registrant, in a loop whose writes do not wait for each other. The decision loop
-    /// then reads the records as a stream, and the outcome is scattered back at the end.
+    /// then reads the records as a stream and writes each outcome, 8 bytes, at its position;
+    /// a last pass walks the registrants in their own order and fetches their outcomes, so
+    /// the result's three arrays are written as streams and each registrant costs one
+    /// independent read miss (scattering to the three arrays cost three misses each).
     /// Following the order through the registrants' scattered arrays instead costs about
     /// three cache misses per registrant, one after another.
     func serialDictatorship(_ keys: [PriorityKey], _ prepared: Prepared, _ registrants: BatchRegistrants,
@@ -73,10 +77,23 @@ public struct BatchAllocator: Sendable {
         let identity = order.withUnsafeBufferPointer { order in (0..<n).allSatisfy { order[$0] == UInt32($0) } }
         guard !identity else {
             // In their own order the registrants' arrays are already streams: nothing to pack.
+            let people = prepared.registrants.count == n ? prepared.registrants
+                : (0..<n).map { Prepared.fact(policy, registrants, $0, today: prepared.today) }
             registrants.preferenceStart.withUnsafeBufferPointer { start in
             registrants.preferences.withUnsafeBufferPointer { preferences in
-            prepared.registrants.withUnsafeBufferPointer { people in
-                serialDictatorship(InOwnOrder(start: start, preferences: preferences, people: people), prepared, &result, original: { $0 })
+            people.withUnsafeBufferPointer { people in
+            result.session.withUnsafeMutableBufferPointer { session in
+            result.category.withUnsafeMutableBufferPointer { category in
+            result.reasonCode.withUnsafeMutableBufferPointer { reasonCode in
+                serialDictatorship(InOwnOrder(start: start, preferences: preferences, people: people), prepared, result.capacity,
+                                   &result.cutoffRegistrant, &result.cutoffRank, original: { $0 }) { position, s, c, code in
+                    session[position] = s
+                    category[position] = c
+                    reasonCode[position] = code
+                }
+            }
+            }
+            }
             }
             }
             }
@@ -89,43 +106,59 @@ public struct BatchAllocator: Sendable {
                 for j in 0..<n { place[Int(order[j])] = UInt32(j) }
             }
         }
-        let gathered = PackedRegistrants(prepared.registrants, registrants, at: place).records
-        var inOrder = BatchResult(registrants: n, capacity: result.capacity, categoryCount: policy.categoryCount)
+        let gathered = PackedRegistrants(prepared, registrants, at: place).records
+        let outcomes = AlignedBuffer<Outcome>(count: n)
         registrants.preferences.withUnsafeBufferPointer { long in
-            serialDictatorship(Packed(records: gathered, long: long), prepared, &inOrder, original: { Int(order[$0]) })
-        }
-        // Back to the registrants' own indices; the cutoffs already name them.
         order.withUnsafeBufferPointer { order in
+            serialDictatorship(Packed(records: gathered, long: long), prepared, result.capacity, &result.cutoffRegistrant, &result.cutoffRank,
+                               original: { Int(order[$0]) }) { position, s, c, code in
+                (outcomes.base + position).initialize(to: Outcome(session: s, category: c, code: code))
+            }
+        }
+        }
+        // Back to the registrants' own order; the cutoffs already name them.
+        place.withUnsafeBufferPointer { place in
         result.session.withUnsafeMutableBufferPointer { session in
         result.category.withUnsafeMutableBufferPointer { category in
         result.reasonCode.withUnsafeMutableBufferPointer { reasonCode in
-            for j in 0..<n {
-                let i = Int(order[j])
-                session[i] = inOrder.session[j]
-                category[i] = inOrder.category[j]
-                reasonCode[i] = inOrder.reasonCode[j]
+            for i in 0..<n {
+                let outcome = outcomes.base[Int(place[i])]
+                session[i] = outcome.session
+                category[i] = outcome.category
+                reasonCode[i] = outcome.code
             }
         }
         }
         }
         }
-        result.cutoffRegistrant = inOrder.cutoffRegistrant
-        result.cutoffRank = inOrder.cutoffRank
     }
 
-    /// The decision loop over `source`'s registrants in priority order (`original(j)`: the
-    /// registrant's own index, for the cutoffs); writes `result` at the loop's indices.
+    /// One registrant's outcome at its position in the order: session (or -1), category, reason code.
+    struct Outcome: BitwiseCopyable {
+        var session: Int32
+        var category: UInt8
+        var code: UInt8
+    }
+
+    /// The decision loop over `source`'s registrants in priority order: `original(j)` is the
+    /// registrant's own index (for the cutoffs, indexed like `capacity`), and
+    /// `record(j, session or -1, category, code)` takes each position's outcome.
     @inline(__always)
-    private func serialDictatorship<Source: RegistrantsInOrder>(_ source: Source, _ prepared: Prepared, _ result: inout BatchResult,
-                                                               original: (Int) -> Int) {
-        var remaining = result.capacity
+    private func serialDictatorship<Source: RegistrantsInOrder>(_ source: Source, _ prepared: Prepared, _ capacity: [Int32],
+                                                               _ cutoffRegistrant: inout [Int32], _ cutoffRank: inout [Int32],
+                                                               original: (Int) -> Int,
+                                                               record: (Int, Int32, UInt8, UInt8) -> Void) {
+        var remaining = capacity
         let k = policy.categoryCount
         prepared.sessions.withUnsafeBufferPointer { sessions in
         remaining.withUnsafeMutableBufferPointer { remaining in
+        cutoffRegistrant.withUnsafeMutableBufferPointer { cutoffRegistrant in
+        cutoffRank.withUnsafeMutableBufferPointer { cutoffRank in
             for position in 0..<source.count {
                 let count = source.preferenceCount(position)
                 let person = source.person(position)
                 var code: UInt8 = count == 0 ? 1 : 2
+                var assigned: Int32 = -1, category: UInt8 = 0
                 preferences: for p in 0..<count {
                     let s = Int(source.preference(position, p))
                     let eligible = prepared.eligibleCategories(person, sessions[s])
@@ -135,16 +168,18 @@ public struct BatchAllocator: Sendable {
                         let c = policy.category(atStep: step)
                         guard eligible & (1 << c) != 0, remaining[s * k + c] > 0 else { continue }
                         remaining[s * k + c] -= 1
-                        result.session[position] = Int32(s)
-                        result.category[position] = UInt8(c)
-                        result.cutoffRegistrant[s * k + c] = Int32(original(position))
-                        result.cutoffRank[s * k + c] = Int32(position)
+                        assigned = Int32(s)
+                        category = UInt8(c)
+                        cutoffRegistrant[s * k + c] = Int32(original(position))
+                        cutoffRank[s * k + c] = Int32(position)
                         code = 0
                         break preferences
                     }
                 }
-                result.reasonCode[position] = code
+                record(position, assigned, category, code)
             }
+        }
+        }
         }
         }
     }
@@ -271,31 +306,33 @@ struct Prepared: Sendable {
     }
 
     let policy: CompiledPolicy
+    /// Each registrant's facts; empty when built with `facts: false`.
     let registrants: [Registrant]
     let sessions: [Session]
     let allCategories: UInt16
+    let today: Int
     /// Age of each registrant, for the `ageDescending` priority key.
     let ages: [UInt8]
 
-    init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int) {
+    /// With `facts` false, `registrants` stays empty and the caller computes each one's facts
+    /// with ``fact(_:_:_:today:)`` when it reads them (serial dictatorship in priority order
+    /// packs them straight into its records: writing and re-reading 12 bytes per registrant
+    /// cost ~0.2 s at 10M).
+    init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int, facts withFacts: Bool = true) {
         self.policy = policy
         let today = CompiledPolicy.day(of: now)
-        var facts: [Registrant] = []
-        facts.reserveCapacity(registrants.count)
-        for i in 0..<registrants.count {
-            let person = Self.applicant(policy, registrants, i)
-            var mask: UInt16 = 0
-            let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
-            let admissible = person.band >= 0 && policy.bandOpenDay[person.band] <= today && historyOK
-            if admissible {
-                for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
-            }
-            facts.append(Registrant(dose1Day: registrants.dose1Day[i], fits: mask, age: UInt8(person.age),
-                                    dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two,
-                                    admissible: admissible))
+        self.today = today
+        if withFacts {
+            var facts: [Registrant] = []
+            facts.reserveCapacity(registrants.count)
+            for i in 0..<registrants.count { facts.append(Self.fact(policy, registrants, i, today: today)) }
+            self.registrants = facts
+            ages = facts.map(\.age)
+        } else {
+            self.registrants = []
+            let reference = policy.ageReferenceYear
+            ages = registrants.birthYear.map { UInt8(truncatingIfNeeded: reference - Int($0)) }  // validated: 0...ageMax
         }
-        self.registrants = facts
-        ages = facts.map(\.age)
         var packed: [Session] = []
         packed.reserveCapacity(sessions.count)
         for s in 0..<sessions.count {
@@ -311,6 +348,20 @@ struct Prepared: Sendable {
         }
         self.sessions = packed
         allCategories = UInt16((1 << policy.categoryCount) - 1)
+    }
+
+    /// Registrant `i`'s facts on day `today`.
+    @inline(__always)
+    static func fact(_ policy: CompiledPolicy, _ registrants: BatchRegistrants, _ i: Int, today: Int) -> Registrant {
+        let person = applicant(policy, registrants, i)
+        var mask: UInt16 = 0
+        let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
+        let admissible = person.band >= 0 && policy.bandOpenDay[person.band] <= today && historyOK
+        if admissible {
+            for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
+        }
+        return Registrant(dose1Day: registrants.dose1Day[i], fits: mask, age: UInt8(person.age),
+                          dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two, admissible: admissible)
     }
 
     static func applicant(_ policy: CompiledPolicy, _ registrants: BatchRegistrants, _ i: Int) -> Applicant {

@@ -25,16 +25,19 @@ struct PackedRegistrants {
 
     let records: AlignedBuffer<Record>
 
-    /// Registrant `i`'s record at `place[i]`.
+    /// Registrant `i`'s record at `place[i]`, with its facts computed here (`prepared` may
+    /// hold none).
     /// - Complexity: one sequential pass over the registrants and their preferences.
-    init(_ people: [Prepared.Registrant], _ registrants: BatchRegistrants, at place: [UInt32]) {
-        records = AlignedBuffer(count: people.count)
+    init(_ prepared: Prepared, _ registrants: BatchRegistrants, at place: [UInt32]) {
+        records = AlignedBuffer(count: registrants.count)
+        let policy = prepared.policy, today = prepared.today
         registrants.preferenceStart.withUnsafeBufferPointer { start in
         registrants.preferences.withUnsafeBufferPointer { preferences in
         place.withUnsafeBufferPointer { place in
-            for i in 0..<people.count {
+            for i in 0..<registrants.count {
                 let from = Int(start[i]), count = Int(start[i + 1]) - from
-                var record = Record(person: people[i], count: UInt8(count), inline: (0, 0, 0, 0, 0))
+                var record = Record(person: Prepared.fact(policy, registrants, i, today: today), count: UInt8(count),
+                                    inline: (0, 0, 0, 0, 0))
                 if count > Record.inlineMax {
                     record.inline.0 = UInt32(from)
                 } else {

@@ -1,3 +1,4 @@
+@preconcurrency import Crypto
 import Foundation
 import Synchronization
 
@@ -25,7 +26,12 @@ public final class OutboxOTPSender: OTPSender {
     }
 }
 
-/// OTP transactions and bearer tokens, in memory (a restart logs everybody out; bookings stay).
+/// OTP transactions (in memory: a login's two calls go to one instance) and bearer tokens.
+///
+/// A token carries its own claims — account, partner, expiry — sealed with AES-GCM under a
+/// key derived from the data key: every instance that shares the data key accepts it, a
+/// restart does not log anybody out, and nothing about tokens is kept. A token cannot be
+/// revoked before it expires (15 minutes by default).
 final class Sessions: Sendable {
     struct Transaction: Sendable {
         var account: String
@@ -47,17 +53,19 @@ final class Sessions: Sendable {
     static let resendSeconds: TimeInterval = 180
     static let wrongCodesPerDayMax = 10
     let tokenLifetime: TimeInterval
+    private let tokenKey: Crypto.SymmetricKey
     private struct State {
         var transactions: [String: Transaction] = [:]
-        var tokens: [String: Token] = [:]
         var lastSent: [String: Date] = [:]
         var wrong: [String: (since: Date, count: Int)] = [:]
         var transactionsPrune = PruneMark(floor: 100_000)
-        var tokensPrune = PruneMark(floor: 1_000_000)
     }
     private let state = Mutex(State())
 
-    init(tokenLifetime: TimeInterval) { self.tokenLifetime = tokenLifetime }
+    init(tokenLifetime: TimeInterval, tokenKey: Crypto.SymmetricKey) {
+        self.tokenLifetime = tokenLifetime
+        self.tokenKey = tokenKey
+    }
 
     /// A new transaction for `account` (the mobile's lookup key); returns its id and the code,
     /// unless one was sent less than ``resendSeconds`` ago or the mobile is locked for wrong codes.
@@ -102,22 +110,65 @@ final class Sessions: Sendable {
                 return .failure(APIError(401, "USRAUT0004", "invalid OTP"))
             }
             s.transactions[transaction] = nil
-            if s.tokensPrune.isDue(s.tokens.count) {
-                s.tokens = s.tokens.filter { $0.value.expires > now }
-                s.tokensPrune.pruned(leaving: s.tokens.count)
+            guard let token = seal(Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)) else {
+                return .failure(APIError(500, "SRV0003", "cannot issue a token"))
             }
-            let token = Vault.randomHex(bytes: 32)
-            s.tokens[token] = Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)
             return .success(token)
         }
     }
 
-    /// The token, if it is valid.
+    /// The token's claims, if it was sealed by an instance with the same data key and has not expired.
     func token(bearer: String) -> Token? {
-        state.withLock { s in
-            guard let t = s.tokens[bearer], t.expires > Date() else { return nil }
-            return t
+        guard let sealed = Self.bytes(hex: bearer), sealed.count >= Self.sealOverhead + 9,
+              let box = try? AES.GCM.SealedBox(combined: sealed),
+              let claims = try? [UInt8](AES.GCM.open(box, using: tokenKey)) else { return nil }
+        // claims: expiry (8 bytes, little-endian seconds since 1970), partner length (1), partner, account
+        let expires = claims[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let partnerLength = Int(claims[8])
+        guard claims.count >= 9 + partnerLength else { return nil }
+        let partner = partnerLength == 0 ? nil : String(decoding: claims[9..<(9 + partnerLength)], as: UTF8.self)
+        let account = String(decoding: claims[(9 + partnerLength)...], as: UTF8.self)
+        let token = Token(account: account, partner: partner, expires: Date(timeIntervalSince1970: TimeInterval(expires)))
+        return token.expires > Date() ? token : nil
+    }
+
+    /// Nonce and tag of a sealed token.
+    static let sealOverhead = 12 + 16
+
+    /// The token of `claims`: hex of their AES-GCM seal (nil only for a partner name over 255 bytes).
+    func seal(_ claims: Token) -> String? {
+        let partner = Array((claims.partner ?? "").utf8)
+        guard partner.count <= 255 else { return nil }
+        let expires = UInt64(max(0, claims.expires.timeIntervalSince1970.rounded(.up)))
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: expires >> (8 * $0)) }
+        bytes.append(UInt8(partner.count))
+        bytes += partner
+        bytes += Array(claims.account.utf8)
+        guard let combined = try? AES.GCM.seal(bytes, using: tokenKey).combined else { return nil }
+        return Vault.hex(combined)
+    }
+
+    /// The bytes of lower- or upper-case hex text of at most 2,048 digits, or nil.
+    static func bytes(hex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0, digits.count <= 2048 else { return nil }
+        func value(_ d: UInt8) -> UInt8? {
+            switch d {
+            case 48...57: d - 48
+            case 97...102: d - 87
+            case 65...70: d - 55
+            default: nil
+            }
         }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var k = 0
+        while k < digits.count {
+            guard let high = value(digits[k]), let low = value(digits[k + 1]) else { return nil }
+            out.append(high << 4 | low)
+            k += 2
+        }
+        return out
     }
 }
 

@@ -93,7 +93,7 @@ public final class BookingServer: Sendable {
         self.store = store
         epoch = store.epoch
         self.configuration = configuration
-        sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds)
+        sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds, tokenKey: store.vault.tokenKey)
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
         partners = PartnerRegistry(configuration.partners)

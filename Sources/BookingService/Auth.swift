@@ -109,10 +109,10 @@ final class Sessions: Sendable {
                 s.transactions[transaction] = t.attempts >= Self.otpAttemptsMax ? nil : t
                 return .failure(APIError(401, "USRAUT0004", "invalid OTP"))
             }
-            s.transactions[transaction] = nil
             guard let token = seal(Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)) else {
                 return .failure(APIError(500, "SRV0003", "cannot issue a token"))
             }
+            s.transactions[transaction] = nil
             return .success(token)
         }
     }
@@ -139,7 +139,9 @@ final class Sessions: Sendable {
     func seal(_ claims: Token) -> String? {
         let partner = Array((claims.partner ?? "").utf8)
         guard partner.count <= 255 else { return nil }
-        let expires = UInt64(max(0, claims.expires.timeIntervalSince1970.rounded(.up)))
+        // Clamped: a lifetime of .infinity (or NaN) in the configuration must not trap here.
+        let seconds = claims.expires.timeIntervalSince1970.rounded(.up)
+        let expires = seconds.isNaN ? 0 : UInt64(min(max(0, seconds), 1e15))
         var bytes = (0..<8).map { UInt8(truncatingIfNeeded: expires >> (8 * $0)) }
         bytes.append(UInt8(partner.count))
         bytes += partner
@@ -148,7 +150,9 @@ final class Sessions: Sendable {
         return Vault.hex(combined)
     }
 
-    /// The bytes of lower- or upper-case hex text of at most 2,048 digits, or nil.
+    /// The bytes of lower-case hex text of at most 2,048 digits, or nil. Upper case is
+    /// refused: each token has one spelling, so the per-token limit, keyed by the text,
+    /// cannot be dodged by changing the case of a digit.
     static func bytes(hex text: String) -> [UInt8]? {
         let digits = Array(text.utf8)
         guard digits.count % 2 == 0, digits.count <= 2048 else { return nil }
@@ -156,7 +160,6 @@ final class Sessions: Sendable {
             switch d {
             case 48...57: d - 48
             case 97...102: d - 87
-            case 65...70: d - 55
             default: nil
             }
         }
@@ -206,7 +209,7 @@ final class RateLimiter: Sendable {
     }
 }
 
-/// When a table that grows with traffic (OTP transactions, tokens, rate-limit windows) drops
+/// When a table that grows with traffic (OTP transactions, rate-limit windows) drops
 /// its expired entries: once it holds `floor` entries, and after that only once it has doubled
 /// what the last pruning left. Pruning at a fixed size re-scanned the whole table on every
 /// request whenever more than that many entries were still live (on a national booking day,

@@ -130,7 +130,8 @@ public final class BookingServer: Sendable {
         if let adminPort = configuration.adminPort {
             services.append(Application(router: adminRouter(), configuration: .init(address: .hostname(configuration.host, port: adminPort),
                                                                                     serverName: "slotsim-admin"),
-                                        onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) }, logger: Self.logger))
+                                        onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) },
+                                        logger: Logger(label: "slotsim-admin", factory: ServerLogHandler.init)))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Self.logger))
         // A store that stopped writing cannot recover in place: stop serving (availability would

@@ -67,7 +67,8 @@ public struct PartnersFile: Codable, Sendable {
         var names = Set<String>(), hashes = Set<String>()
         for (i, p) in file.partners.enumerated() {
             let at = "\(path): partners[\(i)]"
-            guard !p.name.isEmpty, p.name.count <= 64 else { throw .configuration("\(at).name: expected 1 to 64 characters") }
+            // In bytes: the name is sealed into the partner's tokens, which hold at most 255.
+            guard !p.name.isEmpty, p.name.utf8.count <= 64 else { throw .configuration("\(at).name: expected 1 to 64 bytes of UTF-8") }
             guard names.insert(p.name).inserted else { throw .configuration("\(at).name: \(p.name) is listed twice") }
             guard p.keySHA256.count == 64, p.keySHA256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
                 throw .configuration("\(at).keySHA256: expected 64 lowercase hex digits (slotsim partner-key prints them)")

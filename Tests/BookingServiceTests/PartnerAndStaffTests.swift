@@ -216,5 +216,9 @@ import Testing
                 "a checkin key acting for every centre is said, not defaulted")
         #expect(load(#"{"partners": [{"name": "x", "keySHA256": "\#(hash)", "scopes": ["checkin"], "quotaPerMinute": 10, "allCenters": true}]}"#) == "ok")
         #expect(load("not json").contains("p.json"))
+        // 64 characters but 256 bytes: names are sealed into tokens, so they are counted in bytes.
+        let wide = String(repeating: "💉", count: 64)
+        #expect(load(#"{"partners": [{"name": "\#(wide)", "keySHA256": "\#(hash)", "scopes": ["book"], "quotaPerMinute": 10}]}"#)
+            .contains("partners[0].name: expected 1 to 64 bytes"))
     }
 }

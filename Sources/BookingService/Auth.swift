@@ -119,7 +119,7 @@ final class Sessions: Sendable {
 
     /// The token's claims, if it was sealed by an instance with the same data key and has not expired.
     func token(bearer: String) -> Token? {
-        guard let sealed = Self.bytes(hex: bearer), sealed.count >= Self.sealOverhead + 9,
+        guard let sealed = Vault.bytes(hex: bearer), sealed.count >= Self.sealOverhead + 9,
               let box = try? AES.GCM.SealedBox(combined: sealed),
               let claims = try? [UInt8](AES.GCM.open(box, using: tokenKey)) else { return nil }
         // claims: expiry (8 bytes, little-endian seconds since 1970), partner length (1), partner, account
@@ -148,30 +148,6 @@ final class Sessions: Sendable {
         bytes += Array(claims.account.utf8)
         guard let combined = try? AES.GCM.seal(bytes, using: tokenKey).combined else { return nil }
         return Vault.hex(combined)
-    }
-
-    /// The bytes of lower-case hex text of at most 2,048 digits, or nil. Upper case is
-    /// refused: each token has one spelling, so the per-token limit, keyed by the text,
-    /// cannot be dodged by changing the case of a digit.
-    static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0, digits.count <= 2048 else { return nil }
-        func value(_ d: UInt8) -> UInt8? {
-            switch d {
-            case 48...57: d - 48
-            case 97...102: d - 87
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        var k = 0
-        while k < digits.count {
-            guard let high = value(digits[k]), let low = value(digits[k + 1]) else { return nil }
-            out.append(high << 4 | low)
-            k += 2
-        }
-        return out
     }
 }
 

@@ -65,14 +65,41 @@ struct Vault: @unchecked Sendable {
 
     /// Lower-case hex of `bytes`.
     static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
+        for byte in bytes { appendHex(byte, to: &out) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of lower-case hex text of at most 2,048 digits, or nil. Upper case is
+    /// refused: a bearer token read with it has one spelling, so the per-token limit, keyed
+    /// by the text, cannot be dodged by changing the case of a digit.
+    static func bytes(hex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0, digits.count <= 2048 else { return nil }
+        func value(_ d: UInt8) -> UInt8? {
+            switch d {
+            case 48...57: d - 48
+            case 97...102: d - 87
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var k = 0
+        while k < digits.count {
+            guard let high = value(digits[k]), let low = value(digits[k + 1]) else { return nil }
+            out.append(high << 4 | low)
+            k += 2
+        }
+        return out
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func appendHex(_ byte: UInt8, to out: inout [UInt8]) {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 15)])
     }
 
     /// A random version-4 UUID in lower case, for appointment numbers and OTP transactions.
@@ -82,13 +109,11 @@ struct Vault: @unchecked Sendable {
         var bytes = randomBytes(16)
         bytes[6] = bytes[6] & 0x0f | 0x40  // version 4
         bytes[8] = bytes[8] & 0x3f | 0x80  // variant 10xx
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(36)
         for (n, byte) in bytes.enumerated() {
             if n == 4 || n == 6 || n == 8 || n == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
+            appendHex(byte, to: &out)
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -16,84 +16,127 @@
 /// session's block walks the earlier ones; categories are at most 16).
 extension BatchAllocator {
     func deferredAcceptance(_ prepared: Prepared, _ registrants: BatchRegistrants, _ result: inout BatchResult,
-                            lotterySeed: UInt64) {
+                            orders distinct: (orders: [[PriorityKey]], orderOfCategory: [Int]), lotterySeed: UInt64) {
         let k = policy.categoryCount, n = registrants.count, sessionCount = prepared.sessions.count
-        let (orders, orderOfCategory) = distinctOrders()
-        // Each registrant's ranks and progress sit together: ranks at i * stride + order, and at
-        // i * stride + progress the next preference to try (low byte) and a "was eligible" bit.
-        let stride = orders.count + 1, progress = orders.count
-        let sawEligibleBit: UInt32 = 1 << 31
-        var state = rankedState(orders, prepared, registrants, lotterySeed: lotterySeed, stride: stride)
+        let (orders, orderOfCategory) = distinct
+        // Each registrant's ranks, progress and facts sit together, so one cache miss reaches
+        // all a proposal or a displacement needs: ranks at i * stride + order; at
+        // i * stride + progress the next preference to try (low byte), ``sawEligibleBit`` and
+        // ``exhaustedBit``; the facts (``Prepared/Registrant``) from i * stride + progress + 1.
+        let progress = orders.count, stride = orders.count + 1 + Self.factWords
+        var state = registrantState(orders, prepared, registrants, lotterySeed: lotterySeed, stride: stride)
         var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k)
         let blocks = (0..<sessionCount).map { heaps.block($0) }
 
         // Rounds: every pending registrant proposes to its next eligible preference; the
         // proposals are partitioned by group of sessions (a radix partition with a small
         // fan-out, so the scatter stays in cache), and each group's sessions take their
-        // proposals while the group's heaps (≈ 256 KB) sit in L2. Rejected registrants form
-        // the next round. The outcome does not depend on the order of proposals, so this
-        // changes nothing but speed.
+        // proposals while the group's heaps (``heapBytesPerGroup`` to twice that) sit in L2.
+        // Rejected registrants are marked in a bitmap, which gives the next round its
+        // registrants in index order, so their scattered records are read in one sweep. The
+        // outcome does not depend on the order of proposals, so all this changes nothing but
+        // speed.
         let heapBytes = heaps.words.count * MemoryLayout<UInt64>.stride
-        let groupCount = min(max(1, heapBytes / (256 * 1024)), 1024, max(1, sessionCount))
-        let sessionsPerGroup = (sessionCount + groupCount - 1) / groupCount
-        var pending = (0..<n).map { UInt32($0) }
-        var target: [Int32] = [], eligibleAt: [UInt16] = [], rejected: [UInt32] = []
-        target.reserveCapacity(n)
-        eligibleAt.reserveCapacity(n)
-        rejected.reserveCapacity(n)
+        let wantedGroups = min(max(1, heapBytes / max(1, heapBytesPerGroup)), 1024, max(1, sessionCount))
+        // A power of two sessions per group, rounded up (so a group's heaps may reach twice
+        // ``heapBytesPerGroup``; L2 is 1 MB here, and rounding down measured slower): a
+        // session's group is a shift, not a division.
+        let groupShift = Int.bitWidth - ((sessionCount + wantedGroups - 1) / wantedGroups - 1).leadingZeroBitCount
+        let groupCount = max(1, ((sessionCount - 1) >> groupShift) + 1)
+        // Who proposes this round: everyone in the first (no array needed), then the rejected.
+        var pending: [UInt32] = [], pendingCount = n, everyone = true, rejectedCount = 0
+        var target = LargeArrays.uninitialized(Int32.self, n), eligibleAt = LargeArrays.uninitialized(UInt16.self, n)
+        var rejectedBits = [UInt64](repeating: 0, count: (n + 63) / 64)
         // A partitioned proposal carries what admission needs, so a group's proposals are read
         // as a stream: [registrant, session, eligible categories, rank per order...].
         let payloadStride = 3 + orders.count
-        var payload = [UInt32](repeating: 0, count: n * payloadStride)
+        var payload = LargeArrays.uninitialized(UInt32.self, n * payloadStride)
         var groupStart = [Int](repeating: 0, count: groupCount + 1)
-        while !pending.isEmpty {
-            target.removeAll(keepingCapacity: true)
-            eligibleAt.removeAll(keepingCapacity: true)
-            rejected.removeAll(keepingCapacity: true)
+        while pendingCount > 0 {
             for g in groupStart.indices { groupStart[g] = 0 }
             state.withUnsafeMutableBufferPointer { state in
-                for x in pending {
-                    let (s, eligible) = nextEligiblePreference(Int(x), prepared, registrants, state, stride: stride,
-                                                               progress: progress, sawEligibleBit: sawEligibleBit)
-                    target.append(Int32(s))
-                    eligibleAt.append(eligible)
-                    if s >= 0 { groupStart[s / sessionsPerGroup + 1] += 1 }
+            pending.withUnsafeBufferPointer { pending in
+            target.withUnsafeMutableBufferPointer { target in
+            eligibleAt.withUnsafeMutableBufferPointer { eligibleAt in
+            groupStart.withUnsafeMutableBufferPointer { groupStart in
+                for j in 0..<pendingCount {
+                    let (s, eligible) = nextEligiblePreference(everyone ? j : Int(pending[j]), prepared, registrants, state, stride: stride,
+                                                               progress: progress)
+                    target[j] = Int32(s)
+                    eligibleAt[j] = eligible
+                    if s >= 0 { groupStart[(s >> groupShift) + 1] += 1 }
                 }
+            }
+            }
+            }
+            }
             }
             for g in 1..<groupStart.count { groupStart[g] += groupStart[g - 1] }
             let proposals = groupStart[groupCount]
             var fill = groupStart
             payload.withUnsafeMutableBufferPointer { payload in
-                state.withUnsafeBufferPointer { state in
-                    for j in 0..<target.count where target[j] >= 0 {
-                        let x = Int(pending[j]), s = Int(target[j]), g = s / sessionsPerGroup
-                        let at = fill[g] * payloadStride
-                        fill[g] += 1
-                        payload[at] = UInt32(x)
-                        payload[at + 1] = UInt32(s)
-                        payload[at + 2] = UInt32(eligibleAt[j])
-                        for o in 0..<orders.count { payload[at + 3 + o] = state[x * stride + o] }
-                    }
+            state.withUnsafeBufferPointer { state in
+            pending.withUnsafeBufferPointer { pending in
+            target.withUnsafeBufferPointer { target in
+            eligibleAt.withUnsafeBufferPointer { eligibleAt in
+            fill.withUnsafeMutableBufferPointer { fill in
+                for j in 0..<pendingCount where target[j] >= 0 {
+                    let x = everyone ? j : Int(pending[j]), s = Int(target[j]), g = s >> groupShift
+                    let at = fill[g] * payloadStride
+                    fill[g] += 1
+                    payload[at] = UInt32(x)
+                    payload[at + 1] = UInt32(s)
+                    payload[at + 2] = UInt32(eligibleAt[j])
+                    for o in 0..<orders.count { payload[at + 3 + o] = state[x * stride + o] }
                 }
+            }
+            }
+            }
+            }
+            }
             }
             payload.withUnsafeBufferPointer { payload in
-                state.withUnsafeBufferPointer { state in
-                    for j in 0..<proposals {
-                        let s = Int(payload[j * payloadStride + 1])
-                        let out = admit(payload, at: j * payloadStride, session: s, block: blocks[s], prepared, state, &heaps,
-                                        stride: stride, orderOfCategory: orderOfCategory)
-                        if out >= 0 { rejected.append(UInt32(out)) }
+            state.withUnsafeBufferPointer { state in
+            rejectedBits.withUnsafeMutableBufferPointer { rejectedBits in
+            heaps.withWords { words in
+                for j in 0..<proposals {
+                    let s = Int(payload[j * payloadStride + 1])
+                    let out = admit(payload, at: j * payloadStride, session: s, block: blocks[s], prepared, state, words,
+                                    stride: stride, factsAt: progress + 1, orderOfCategory: orderOfCategory)
+                    if out >= 0 {
+                        rejectedBits[out >> 6] |= 1 << UInt64(out & 63)
+                        rejectedCount += 1
                     }
                 }
             }
-            swap(&pending, &rejected)
+            }
+            }
+            }
+            // The rejected, in index order, are the next round's proposers (the bitmap is cleared on the way).
+            if pending.count < rejectedCount { pending = LargeArrays.uninitialized(UInt32.self, rejectedCount) }
+            everyone = false
+            pendingCount = 0
+            rejectedCount = 0
+            pending.withUnsafeMutableBufferPointer { pending in
+            rejectedBits.withUnsafeMutableBufferPointer { rejectedBits in
+                for w in 0..<rejectedBits.count where rejectedBits[w] != 0 {
+                    var bits = rejectedBits[w]
+                    rejectedBits[w] = 0
+                    while bits != 0 {
+                        pending[pendingCount] = UInt32(w << 6 | bits.trailingZeroBitCount)
+                        pendingCount += 1
+                        bits &= bits - 1
+                    }
+                }
+            }
+            }
         }
 
-        collect(heaps, &result, registrants) { state[$0 * stride + progress] & sawEligibleBit != 0 }
+        collect(heaps, &result, registrants, state, stride: stride, progress: progress)
     }
 
     /// The distinct priority orders of the categories, and which one each category uses.
-    private func distinctOrders() -> (orders: [[PriorityKey]], orderOfCategory: [Int]) {
+    func distinctOrders() -> (orders: [[PriorityKey]], orderOfCategory: [Int]) {
         var orders: [[PriorityKey]] = []
         var orderOfCategory: [Int] = []
         for category in policy.policy.categories {
@@ -107,51 +150,95 @@ extension BatchAllocator {
         return (orders, orderOfCategory)
     }
 
-    /// Per registrant `stride` words: its position in each order, then a zeroed progress word.
-    private func rankedState(_ orders: [[PriorityKey]], _ prepared: Prepared, _ registrants: BatchRegistrants,
-                             lotterySeed: UInt64, stride: Int) -> [UInt32] {
-        var state = [UInt32](repeating: 0, count: registrants.count * stride)
+    /// Words of a registrant's facts in its state record.
+    static let factWords = (MemoryLayout<Prepared.Registrant>.stride + 3) / 4
+
+    /// Per registrant `stride` words: its position in each order, a zeroed progress word, its facts.
+    private func registrantState(_ orders: [[PriorityKey]], _ prepared: Prepared, _ registrants: BatchRegistrants,
+                                 lotterySeed: UInt64, stride: Int) -> [UInt32] {
+        var state = LargeArrays.uninitialized(UInt32.self, registrants.count * stride)
+        var fact = Prepared.Facts(policy: policy, today: prepared.today)
+        let progress = orders.count
+        state.withUnsafeMutableBufferPointer { state in
+            for i in 0..<registrants.count {
+                state[i * stride + progress] = 0
+                state[i * stride + stride - 1] = 0  // the facts' padding, which the facts do not write
+                Self.storeFacts(fact(registrants, i), state, i * stride + progress + 1)
+            }
+        }
         let ranking = PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed)
         for (o, keys) in orders.enumerated() {
-            let order = PriorityRanking.permutation(keys, ranking)
             state.withUnsafeMutableBufferPointer { state in
-                for (position, i) in order.enumerated() { state[Int(i) * stride + o] = UInt32(position) }
+                PriorityRanking.ranks(keys, ranking) { i, position in state[i * stride + o] = position }
             }
         }
         return state
     }
 
-    /// Reads the assignment and the cutoffs out of the heaps, and the reason of everyone left out.
+    @inline(__always)
+    private static func storeFacts(_ facts: Prepared.Registrant, _ state: UnsafeMutableBufferPointer<UInt32>, _ at: Int) {
+        UnsafeMutableRawPointer(state.baseAddress! + at).storeBytes(of: facts, as: Prepared.Registrant.self)
+    }
+
+    @inline(__always)
+    private static func loadFacts(_ state: UnsafeBufferPointer<UInt32>, _ at: Int) -> Prepared.Registrant {
+        UnsafeRawPointer(state.baseAddress! + at).load(as: Prepared.Registrant.self)
+    }
+
+    /// Reads the categories and the cutoffs out of the heaps; then each registrant's session
+    /// and reason from its progress word, in one sequential pass: whoever has not run out of
+    /// preferences is held by the last one they proposed to. (Writing sessions from the heaps
+    /// would scatter 4 bytes per registrant over the whole array.)
     private func collect(_ heaps: CategoryHeaps, _ result: inout BatchResult, _ registrants: BatchRegistrants,
-                         sawEligible: (Int) -> Bool) {
+                         _ state: [UInt32], stride: Int, progress: Int) {
         let k = policy.categoryCount
-        for slot in 0..<result.capacity.count {
-            let s = slot / k, c = slot % k
-            let members = heaps.members(session: s, category: c)
-            for key in members {
-                let member = Int(truncatingIfNeeded: key & 0xffff_ffff)
-                result.session[member] = Int32(s)
-                result.category[member] = UInt8(c)
-            }
-            if let worst = members.first {
-                result.cutoffRegistrant[slot] = Int32(truncatingIfNeeded: worst & 0xffff_ffff)
-                result.cutoffRank[slot] = Int32(truncatingIfNeeded: worst >> 32)
+        result.category.withUnsafeMutableBufferPointer { category in
+            for slot in 0..<result.capacity.count {
+                let s = slot / k, c = slot % k
+                let members = heaps.members(session: s, category: c)
+                for key in members { category[Int(truncatingIfNeeded: key & 0xffff_ffff)] = UInt8(c) }
+                if let worst = members.first {
+                    result.cutoffRegistrant[slot] = Int32(truncatingIfNeeded: worst & 0xffff_ffff)
+                    result.cutoffRank[slot] = Int32(truncatingIfNeeded: worst >> 32)
+                }
             }
         }
-        for i in 0..<registrants.count where result.session[i] < 0 {
-            result.reasonCode[i] = registrants.preferences(of: i).isEmpty ? 1 : sawEligible(i) ? 3 : 2
+        state.withUnsafeBufferPointer { state in
+        registrants.preferenceStart.withUnsafeBufferPointer { start in
+        registrants.preferences.withUnsafeBufferPointer { preferences in
+        result.session.withUnsafeMutableBufferPointer { session in
+        result.reasonCode.withUnsafeMutableBufferPointer { reasonCode in
+            for i in 0..<session.count {
+                let word = state[i * stride + progress]
+                if word & Self.exhaustedBit == 0 {
+                    session[i] = Int32(preferences[Int(start[i]) + Int(word & 0xff) - 1])
+                    reasonCode[i] = 0
+                } else {
+                    session[i] = -1
+                    reasonCode[i] = start[i] == start[i + 1] ? 1 : word & Self.sawEligibleBit != 0 ? 3 : 2
+                }
+            }
+        }
+        }
+        }
+        }
         }
     }
+
+    /// In a registrant's progress word, above the next preference's index in the low byte
+    /// (``BatchAllocator/preferencesPerRegistrantMax`` is 255): some preference would take them at all.
+    static let sawEligibleBit: UInt32 = 1 << 31
+    /// In a registrant's progress word: no preference is left to propose to.
+    static let exhaustedBit: UInt32 = 1 << 30
 
     /// Advances registrant `x` to its next preference that would take it at all; returns that
     /// session (-1 when the list is exhausted) and the categories there that would.
     @inline(__always)
     private func nextEligiblePreference(_ x: Int, _ prepared: Prepared, _ registrants: BatchRegistrants,
-                                        _ state: UnsafeMutableBufferPointer<UInt32>, stride: Int, progress: Int,
-                                        sawEligibleBit: UInt32) -> (session: Int, eligible: UInt16) {
+                                        _ state: UnsafeMutableBufferPointer<UInt32>, stride: Int, progress: Int) -> (session: Int, eligible: UInt16) {
         var next = Int(state[x * stride + progress] & 0xff)
         let from = Int(registrants.preferenceStart[x]), end = Int(registrants.preferenceStart[x + 1])
-        let person = prepared.registrants[x]
+        let person = Self.loadFacts(UnsafeBufferPointer(state), x * stride + progress + 1)
         var found = -1, eligible: UInt16 = 0
         while from + next < end {
             let candidate = Int(registrants.preferences[from + next])
@@ -163,7 +250,7 @@ extension BatchAllocator {
             }
         }
         var word = (state[x * stride + progress] & ~0xff) | UInt32(next)
-        if found >= 0 { word |= sawEligibleBit }
+        word |= found >= 0 ? Self.sawEligibleBit : Self.exhaustedBit
         state[x * stride + progress] = word
         return (found, eligible)
     }
@@ -174,7 +261,7 @@ extension BatchAllocator {
     /// (rejected), or -1.
     @inline(__always)
     private func admit(_ payload: UnsafeBufferPointer<UInt32>, at: Int, session s: Int, block: Int, _ prepared: Prepared,
-                       _ state: UnsafeBufferPointer<UInt32>, _ heaps: inout CategoryHeaps, stride: Int,
+                       _ state: UnsafeBufferPointer<UInt32>, _ heaps: UnsafeMutableBufferPointer<UInt64>, stride: Int, factsAt: Int,
                        orderOfCategory: [Int]) -> Int {
         var flowing = Int(payload[at])
         var eligible = UInt16(truncatingIfNeeded: payload[at + 2])
@@ -183,13 +270,14 @@ extension BatchAllocator {
             let c = policy.category(atStep: step)
             guard eligible & (1 << c) != 0 else { continue }
             let rank = proposerRanks ? payload[at + 3 + orderOfCategory[c]] : state[flowing * stride + orderOfCategory[c]]
-            let out = heaps.offer(UInt64(rank) << 32 | UInt64(flowing), block: block, category: c)
+            let out = CategoryHeaps.offer(UInt64(rank) << 32 | UInt64(flowing), heaps, categoryCount: policy.categoryCount,
+                                          block: block, category: c)
             if out == CategoryHeaps.absorbed { return -1 }
             let y = Int(truncatingIfNeeded: out & 0xffff_ffff)
             if y != flowing {
                 flowing = y
                 proposerRanks = false
-                eligible = prepared.eligibleCategories(prepared.registrants[y], prepared.sessions[s])
+                eligible = prepared.eligibleCategories(Self.loadFacts(state, y * stride + factsAt), prepared.sessions[s])
             }
         }
         return flowing
@@ -220,7 +308,7 @@ struct CategoryHeaps {
             for c in 0..<k { total += Int(capacity[s * k + c]) }
         }
         blockStart = starts
-        words = [UInt64](repeating: 0, count: total)
+        words = LargeArrays.repeating(UInt64(0), count: total)
         for s in 0..<sessions {
             for c in 0..<k { words[starts[s] + c] = UInt64(UInt32(capacity[s * k + c])) }
         }
@@ -229,43 +317,46 @@ struct CategoryHeaps {
     /// Where session `s`'s block starts.
     func block(_ s: Int) -> Int { blockStart[s] }
 
-    /// Offers `key` to category `c` of the session whose block starts at `block`: returns
-    /// ``absorbed`` if it was taken with room to spare, `key` itself if it was refused, or
-    /// the displaced worst entry if `key` outranked it.
+    /// Calls `body` with the heaps' words, for ``offer(_:_:categoryCount:block:category:)``.
+    mutating func withWords<R>(_ body: (UnsafeMutableBufferPointer<UInt64>) -> R) -> R {
+        words.withUnsafeMutableBufferPointer { body($0) }
+    }
+
+    /// Offers `key` to category `c` of the session whose block starts at `block` in `words`:
+    /// returns ``absorbed`` if it was taken with room to spare, `key` itself if it was
+    /// refused, or the displaced worst entry if `key` outranked it.
     @inline(__always)
-    mutating func offer(_ key: UInt64, block: Int, category c: Int) -> UInt64 {
-        let k = categoryCount
-        return words.withUnsafeMutableBufferPointer { words in
-            let meta = words[block + c]
-            let n = Int(meta >> 32), cap = Int(meta & 0xffff_ffff)
-            var b = block + k
-            for earlier in 0..<c { b += Int(words[block + earlier] & 0xffff_ffff) }
-            if n < cap {
-                var child = n
-                while child > 0 {
-                    let parent = (child - 1) / 2
-                    guard words[b + parent] < key else { break }
-                    words[b + child] = words[b + parent]
-                    child = parent
-                }
-                words[b + child] = key
-                words[block + c] = meta + (1 << 32)
-                return Self.absorbed
+    static func offer(_ key: UInt64, _ words: UnsafeMutableBufferPointer<UInt64>, categoryCount k: Int, block: Int,
+                      category c: Int) -> UInt64 {
+        let meta = words[block + c]
+        let n = Int(meta >> 32), cap = Int(meta & 0xffff_ffff)
+        var b = block + k
+        for earlier in 0..<c { b += Int(words[block + earlier] & 0xffff_ffff) }
+        if n < cap {
+            var child = n
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard words[b + parent] < key else { break }
+                words[b + child] = words[b + parent]
+                child = parent
             }
-            guard cap > 0, key < words[b] else { return key }
-            let worst = words[b]
-            var parent = 0
-            while true {
-                var child = 2 * parent + 1
-                guard child < n else { break }
-                if child + 1 < n, words[b + child + 1] > words[b + child] { child += 1 }
-                guard words[b + child] > key else { break }
-                words[b + parent] = words[b + child]
-                parent = child
-            }
-            words[b + parent] = key
-            return worst
+            words[b + child] = key
+            words[block + c] = meta + (1 << 32)
+            return Self.absorbed
         }
+        guard cap > 0, key < words[b] else { return key }
+        let worst = words[b]
+        var parent = 0
+        while true {
+            var child = 2 * parent + 1
+            guard child < n else { break }
+            if child + 1 < n, words[b + child + 1] > words[b + child] { child += 1 }
+            guard words[b + child] > key else { break }
+            words[b + parent] = words[b + child]
+            parent = child
+        }
+        words[b + parent] = key
+        return worst
     }
 
     /// The entries of category `c` of session `s`, the worst first.

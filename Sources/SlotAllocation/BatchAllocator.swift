@@ -16,10 +16,17 @@
 /// deferred acceptance's also has no blocking pair (tests check all three).
 ///
 /// Back of the envelope for 10 million registrants with 5 preferences and 100,000
-/// sessions of 2 categories: 200 MB of preferences, 40 MB per rank array, 40 MB of
-/// category heaps; each proposal costs O(categories × log capacity).
+/// sessions of 2 categories: the caller's arrays hold about 480 MB. Deferred acceptance
+/// adds 24 bytes per registrant of state (ranks, progress, facts), 26 bytes per
+/// first-round proposal and 80 MB of category heaps, and each proposal costs
+/// O(categories × log capacity); serial dictatorship in priority order adds 44 bytes per
+/// registrant (packed record, position, outcome). Arrays this large are made so that
+/// Linux may back them with 2 MB pages (``LargeArrays``).
 public struct BatchAllocator: Sendable {
     let policy: CompiledPolicy
+    /// Bytes of category heaps per group of sessions in deferred acceptance (about L2's
+    /// share); tests make it tiny to run the partition over many groups.
+    var heapBytesPerGroup = 256 * 1024
 
     public static let registrantsMax = 200_000_000
     public static let preferencesPerRegistrantMax = 255
@@ -35,12 +42,28 @@ public struct BatchAllocator: Sendable {
 
     /// Allocates the batch at time `now` (which decides band openings and reserve releases).
     /// - Complexity: serial dictatorship O(n + total preferences × categories);
-    ///   deferred acceptance O(proposals × categories × log capacity); ranking O(n) per key.
+    ///   deferred acceptance O(proposals × categories × log capacity), or serial
+    ///   dictatorship's with one order for all categories; ranking O(n) per key.
+    ///
+    /// When every category ranks by the same priority order, deferred acceptance ends where
+    /// serial dictatorship in that order does, and is computed that way. The sequential
+    /// reserve choice admits an applicant or not by who ranks above them alone, and ignores
+    /// applicants it rejects; so whoever ranks first keeps their first session that takes
+    /// them, the next keeps theirs given the first, and so on: the serial dictatorship's
+    /// assignment, which is then the unique stable matching (the common-priority case of
+    /// Gale and Shapley; tests compare the two on random instances).
     public func allocate(sessions: BatchSessions, registrants: BatchRegistrants, mechanism: BatchMechanism,
                          now: Int) throws(SlotAllocationError) -> BatchResult {
+        try allocate(sessions: sessions, registrants: registrants, mechanism: mechanism, now: now, commonPriorityShortcut: true)
+    }
+
+    /// ``allocate(sessions:registrants:mechanism:now:)``; tests turn the shortcut off to compare.
+    func allocate(sessions: BatchSessions, registrants: BatchRegistrants, mechanism: BatchMechanism, now: Int,
+                  commonPriorityShortcut: Bool) throws(SlotAllocationError) -> BatchResult {
         let capacity = try validate(sessions: sessions, registrants: registrants)
-        let isDeferredAcceptance = if case .deferredAcceptance = mechanism { true } else { false }
-        let prepared = Prepared(policy: policy, sessions: sessions, registrants: registrants, now: now, facts: isDeferredAcceptance)
+        let orders = distinctOrders()
+        let runsProposals = if case .deferredAcceptance = mechanism { !commonPriorityShortcut || orders.orders.count > 1 } else { false }
+        let prepared = Prepared(policy: policy, sessions: sessions, registrants: registrants, now: now)
         var result = BatchResult(registrants: registrants.count, capacity: capacity, categoryCount: policy.categoryCount)
         switch mechanism {
         case .firstComeFirstServed:
@@ -49,8 +72,10 @@ public struct BatchAllocator: Sendable {
             serialDictatorship(policy.policy.batchPriorityOrder, prepared, registrants, &result, lotterySeed: 0)
         case .lottery(let seed):
             serialDictatorship([.lottery], prepared, registrants, &result, lotterySeed: seed)
+        case .deferredAcceptance(let seed) where runsProposals:
+            deferredAcceptance(prepared, registrants, &result, orders: orders, lotterySeed: seed)
         case .deferredAcceptance(let seed):
-            deferredAcceptance(prepared, registrants, &result, lotterySeed: seed)
+            serialDictatorship(orders.orders[0], prepared, registrants, &result, lotterySeed: seed)
         }
         return result
     }
@@ -58,27 +83,32 @@ public struct BatchAllocator: Sendable {
     /// Serial dictatorship: registrants in `order` each take the first preferred session
     /// with a unit in a category they are eligible for (categories in processing order).
     ///
-    /// When the order is the registrants' own (first come, first served on a list kept in
-    /// request order), their arrays are read as they are. Otherwise each registrant's facts
-    /// and (up to five) preferences are packed into one 32-byte record, written straight to
-    /// the registrant's place in the order: a stream of reads and half a cache line written
-    /// per registrant, in a loop whose writes do not wait for each other. The decision loop
-    /// then reads the records as a stream and writes each outcome, 8 bytes, at its position;
-    /// a last pass walks the registrants in their own order and fetches their outcomes, so
-    /// the result's three arrays are written as streams and each registrant costs one
-    /// independent read miss (scattering to the three arrays cost three misses each).
+    /// Each registrant's position in the order comes from ``PriorityRanking/ranks(_:_:)``
+    /// (a counting pass when the order allows; the order itself is built only when it does
+    /// not, and then only to be inverted). When the
+    /// order is the registrants' own (first come, first served on a list kept in request
+    /// order), their arrays are read as they are. Otherwise each registrant's facts and (up
+    /// to five) preferences are packed into one 32-byte record, written straight to the
+    /// registrant's position: a stream of reads and half a cache line written per
+    /// registrant, in a loop whose writes do not wait for each other. The decision loop then
+    /// reads the records as a stream and writes each outcome, 8 bytes, at its position; a
+    /// last pass walks the registrants in their own order and fetches their outcomes, so the
+    /// result's three arrays are written as streams and each registrant costs one
+    /// independent read miss (scattering to the three arrays cost three misses each). That
+    /// pass also names each cutoff's registrant: the decision loop knows only positions.
     /// Following the order through the registrants' scattered arrays instead costs about
     /// three cache misses per registrant, one after another.
     func serialDictatorship(_ keys: [PriorityKey], _ prepared: Prepared, _ registrants: BatchRegistrants,
                             _ result: inout BatchResult, lotterySeed: UInt64) {
-        let order = PriorityRanking.permutation(
+        let place = PriorityRanking.ranks(
             keys, PriorityRanking.Inputs(registrants: registrants, ages: prepared.ages, lotterySeed: lotterySeed))
-        let n = registrants.count
-        let identity = order.withUnsafeBufferPointer { order in (0..<n).allSatisfy { order[$0] == UInt32($0) } }
+        let n = registrants.count, k = policy.categoryCount
+        let identity = place.withUnsafeBufferPointer { place in (0..<n).allSatisfy { place[$0] == UInt32($0) } }
         guard !identity else {
             // In their own order the registrants' arrays are already streams: nothing to pack.
-            let people = prepared.registrants.count == n ? prepared.registrants
-                : (0..<n).map { Prepared.fact(policy, registrants, $0, today: prepared.today) }
+            var fact = Prepared.Facts(policy: policy, today: prepared.today)
+            var people = LargeArrays.uninitialized(Prepared.Registrant.self, n)
+            people.withUnsafeMutableBufferPointer { people in for i in 0..<n { people[i] = fact(registrants, i) } }
             registrants.preferenceStart.withUnsafeBufferPointer { start in
             registrants.preferences.withUnsafeBufferPointer { preferences in
             people.withUnsafeBufferPointer { people in
@@ -86,7 +116,7 @@ public struct BatchAllocator: Sendable {
             result.category.withUnsafeMutableBufferPointer { category in
             result.reasonCode.withUnsafeMutableBufferPointer { reasonCode in
                 serialDictatorship(InOwnOrder(start: start, preferences: preferences, people: people), prepared, result.capacity,
-                                   &result.cutoffRegistrant, &result.cutoffRank, original: { $0 }) { position, s, c, code in
+                                   &result.cutoffRank) { position, s, c, code in
                     session[position] = s
                     category[position] = c
                     reasonCode[position] = code
@@ -97,36 +127,35 @@ public struct BatchAllocator: Sendable {
             }
             }
             }
+            result.cutoffRegistrant = result.cutoffRank  // positions are registrants
             return
-        }
-        // Each registrant's place in the order, then the records written straight to their places.
-        var place = [UInt32](repeating: 0, count: n)
-        order.withUnsafeBufferPointer { order in
-            place.withUnsafeMutableBufferPointer { place in
-                for j in 0..<n { place[Int(order[j])] = UInt32(j) }
-            }
         }
         let gathered = PackedRegistrants(prepared, registrants, at: place).records
         let outcomes = AlignedBuffer<Outcome>(count: n)
         registrants.preferences.withUnsafeBufferPointer { long in
-        order.withUnsafeBufferPointer { order in
-            serialDictatorship(Packed(records: gathered, long: long), prepared, result.capacity, &result.cutoffRegistrant, &result.cutoffRank,
-                               original: { Int(order[$0]) }) { position, s, c, code in
+            serialDictatorship(Packed(records: gathered, long: long), prepared, result.capacity, &result.cutoffRank) { position, s, c, code in
                 (outcomes.base + position).initialize(to: Outcome(session: s, category: c, code: code))
             }
         }
-        }
-        // Back to the registrants' own order; the cutoffs already name them.
+        // Back to the registrants' own order; whoever sits at a cutoff's position is its registrant.
         place.withUnsafeBufferPointer { place in
         result.session.withUnsafeMutableBufferPointer { session in
         result.category.withUnsafeMutableBufferPointer { category in
         result.reasonCode.withUnsafeMutableBufferPointer { reasonCode in
+        result.cutoffRank.withUnsafeBufferPointer { cutoffRank in
+        result.cutoffRegistrant.withUnsafeMutableBufferPointer { cutoffRegistrant in
             for i in 0..<n {
                 let outcome = outcomes.base[Int(place[i])]
                 session[i] = outcome.session
                 category[i] = outcome.category
                 reasonCode[i] = outcome.code
+                if outcome.session >= 0 {
+                    let slot = Int(outcome.session) * k + Int(outcome.category)
+                    if cutoffRank[slot] == Int32(place[i]) { cutoffRegistrant[slot] = Int32(i) }
+                }
             }
+        }
+        }
         }
         }
         }
@@ -140,19 +169,17 @@ public struct BatchAllocator: Sendable {
         var code: UInt8
     }
 
-    /// The decision loop over `source`'s registrants in priority order: `original(j)` is the
-    /// registrant's own index (for the cutoffs, indexed like `capacity`), and
+    /// The decision loop over `source`'s registrants in priority order: `cutoffRank` (indexed
+    /// like `capacity`) gets the position of each category's last admission, and
     /// `record(j, session or -1, category, code)` takes each position's outcome.
     @inline(__always)
     private func serialDictatorship<Source: RegistrantsInOrder>(_ source: Source, _ prepared: Prepared, _ capacity: [Int32],
-                                                               _ cutoffRegistrant: inout [Int32], _ cutoffRank: inout [Int32],
-                                                               original: (Int) -> Int,
+                                                               _ cutoffRank: inout [Int32],
                                                                record: (Int, Int32, UInt8, UInt8) -> Void) {
         var remaining = capacity
         let k = policy.categoryCount
         prepared.sessions.withUnsafeBufferPointer { sessions in
         remaining.withUnsafeMutableBufferPointer { remaining in
-        cutoffRegistrant.withUnsafeMutableBufferPointer { cutoffRegistrant in
         cutoffRank.withUnsafeMutableBufferPointer { cutoffRank in
             for position in 0..<source.count {
                 let count = source.preferenceCount(position)
@@ -170,7 +197,6 @@ public struct BatchAllocator: Sendable {
                         remaining[s * k + c] -= 1
                         assigned = Int32(s)
                         category = UInt8(c)
-                        cutoffRegistrant[s * k + c] = Int32(original(position))
                         cutoffRank[s * k + c] = Int32(position)
                         code = 0
                         break preferences
@@ -178,7 +204,6 @@ public struct BatchAllocator: Sendable {
                 }
                 record(position, assigned, category, code)
             }
-        }
         }
         }
         }
@@ -235,8 +260,71 @@ public struct BatchAllocator: Sendable {
             }
             capacity.append(contentsOf: counts.map { Int32($0) })
         }
+        if !registrantsPass(registrants, sessionCount: sessions.count) {
+            try nameTheFirstBadRegistrant(registrants, sessionCount: sessions.count)
+        }
+        return capacity
+    }
+
+    /// Whether every registrant passes the checks of ``nameTheFirstBadRegistrant(_:sessionCount:)``:
+    /// the same checks as one pass over flat buffers that only detects a failure (the loop
+    /// that names the failure builds paths and cost ~0.2 s at 10M).
+    private func registrantsPass(_ registrants: BatchRegistrants, sessionCount: Int) -> Bool {
         // lastListedBy[s] = 1 + the last registrant who listed session s: finds duplicates without a set per registrant.
-        var lastListedBy = [UInt32](repeating: 0, count: sessions.count)
+        var lastListedBy = [UInt32](repeating: 0, count: sessionCount)
+        let vaccineCount = policy.policy.vaccines.count, reference = policy.ageReferenceYear, limit = CompiledPolicy.timeLimit
+        var failed = false
+        registrants.birthYear.withUnsafeBufferPointer { birthYear in
+        registrants.priorityGroup.withUnsafeBufferPointer { group in
+        registrants.requestTime.withUnsafeBufferPointer { requestTime in
+        registrants.registrationTime.withUnsafeBufferPointer { registrationTime in
+        registrants.dose1Day.withUnsafeBufferPointer { dose1Day in
+        registrants.dose1Vaccine.withUnsafeBufferPointer { dose1Vaccine in
+        registrants.preferenceStart.withUnsafeBufferPointer { start in
+        registrants.preferences.withUnsafeBufferPointer { preferences in
+        lastListedBy.withUnsafeMutableBufferPointer { lastListedBy in
+            for i in 0..<birthYear.count {
+                let age = reference - Int(birthYear[i])
+                var bad = age < 0 || age > ageMax || group[i] >= CompiledPolicy.priorityGroupCountMax
+                bad = bad || requestTime[i] < -limit || requestTime[i] > limit || registrationTime[i] < -limit || registrationTime[i] > limit
+                bad = bad || (dose1Day[i] != Int32.min && (abs(Int(dose1Day[i])) > 36_500 || Int(dose1Vaccine[i]) >= vaccineCount))
+                let first = Int(start[i]), end = Int(start[i + 1])
+                bad = bad || end - first > Self.preferencesPerRegistrantMax
+                if end - first <= 8 {
+                    // Short lists (the usual): compare pairs in registers, no table to load.
+                    for position in first..<end {
+                        let session = preferences[position]
+                        bad = bad || Int(session) >= sessionCount
+                        for earlier in first..<position { bad = bad || preferences[earlier] == session }
+                    }
+                } else {
+                    let mark = UInt32(i + 1)
+                    for position in first..<end {
+                        let session = Int(preferences[position])
+                        guard session < sessionCount, lastListedBy[session] != mark else {
+                            bad = true
+                            break
+                        }
+                        lastListedBy[session] = mark
+                    }
+                }
+                failed = failed || bad
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        return !failed
+    }
+
+    /// Throws the error of the first registrant that fails a check.
+    private func nameTheFirstBadRegistrant(_ registrants: BatchRegistrants, sessionCount: Int) throws(SlotAllocationError) {
+        var lastListedBy = [UInt32](repeating: 0, count: sessionCount)
         let vaccineCount = policy.policy.vaccines.count
         for i in 0..<registrants.count {
             func path(_ key: String) -> String { "registrants[\(i)]" + key }
@@ -267,19 +355,21 @@ public struct BatchAllocator: Sendable {
             let mark = UInt32(i + 1)
             for position in first..<end {
                 let session = Int(registrants.preferences[position])
-                guard session < sessions.count else {
-                    throw .invalid(path(".preferences[\(position - first)]"), "must be a session index 0..<\(sessions.count)")
+                guard session < sessionCount else {
+                    throw .invalid(path(".preferences[\(position - first)]"), "must be a session index 0..<\(sessionCount)")
                 }
                 guard lastListedBy[session] != mark else { throw .invalid(path(".preferences"), "must not list a session twice") }
                 lastListedBy[session] = mark
             }
         }
-        return capacity
+        // Only reached if the two passes disagree: refuse rather than allocate unchecked input.
+        throw .invalid("registrants", "failed a check that could not be located")
     }
 }
 
-/// Per-registrant and per-session facts computed once and packed one record each, so the
-/// inner loops read one cache line per registrant and per session.
+/// Per-session facts computed once and packed one record each, the registrants' ages, and
+/// the record type of a registrant's facts (``Facts`` computes them), so the inner loops read
+/// one cache line per registrant and per session.
 struct Prepared: Sendable {
     struct Registrant: Sendable, BitwiseCopyable {
         var dose1Day: Int32
@@ -306,33 +396,25 @@ struct Prepared: Sendable {
     }
 
     let policy: CompiledPolicy
-    /// Each registrant's facts; empty when built with `facts: false`.
-    let registrants: [Registrant]
     let sessions: [Session]
     let allCategories: UInt16
     let today: Int
     /// Age of each registrant, for the `ageDescending` priority key.
     let ages: [UInt8]
 
-    /// With `facts` false, `registrants` stays empty and the caller computes each one's facts
-    /// with ``fact(_:_:_:today:)`` when it reads them (serial dictatorship in priority order
-    /// packs them straight into its records: writing and re-reading 12 bytes per registrant
-    /// cost ~0.2 s at 10M).
-    init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int, facts withFacts: Bool = true) {
+    /// Each mechanism computes its registrants' facts with ``Facts`` where it reads them
+    /// (serial dictatorship packs them into its records, deferred acceptance beside each
+    /// registrant's ranks): an array of them written and re-read cost ~0.2 s at 10M.
+    init(policy: CompiledPolicy, sessions: BatchSessions, registrants: BatchRegistrants, now: Int) {
         self.policy = policy
         let today = CompiledPolicy.day(of: now)
         self.today = today
-        if withFacts {
-            var facts: [Registrant] = []
-            facts.reserveCapacity(registrants.count)
-            for i in 0..<registrants.count { facts.append(Self.fact(policy, registrants, i, today: today)) }
-            self.registrants = facts
-            ages = facts.map(\.age)
-        } else {
-            self.registrants = []
-            let reference = policy.ageReferenceYear
-            ages = registrants.birthYear.map { UInt8(truncatingIfNeeded: reference - Int($0)) }  // validated: 0...ageMax
+        let reference = policy.ageReferenceYear
+        var ages = LargeArrays.uninitialized(UInt8.self, registrants.count)
+        ages.withUnsafeMutableBufferPointer { ages in
+            for i in 0..<ages.count { ages[i] = UInt8(truncatingIfNeeded: reference - Int(registrants.birthYear[i])) }  // validated: 0...ageMax
         }
+        self.ages = ages
         var packed: [Session] = []
         packed.reserveCapacity(sessions.count)
         for s in 0..<sessions.count {
@@ -350,18 +432,47 @@ struct Prepared: Sendable {
         allCategories = UInt16((1 << policy.categoryCount) - 1)
     }
 
-    /// Registrant `i`'s facts on day `today`.
-    @inline(__always)
-    static func fact(_ policy: CompiledPolicy, _ registrants: BatchRegistrants, _ i: Int, today: Int) -> Registrant {
-        let person = applicant(policy, registrants, i)
-        var mask: UInt16 = 0
-        let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
-        let admissible = person.band >= 0 && policy.bandOpenDay[person.band] <= today && historyOK
-        if admissible {
-            for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
+    /// Registrants' facts on one day. What a registrant may take depends only on their age,
+    /// priority group, dose and whether dose 1 was given, so each such combination is worked
+    /// out once, when first met, and every registrant costs a table lookup (working it out
+    /// for each of 10M registrants cost ~0.25 s).
+    struct Facts {
+        let policy: CompiledPolicy
+        let today: Int
+        /// Per combination: `fits | admissible << 16`, or `unknown`.
+        private var table: [UInt32]
+        private static let unknown = UInt32.max
+        private static let doseCount = Dose.allCases.count
+
+        init(policy: CompiledPolicy, today: Int) {
+            self.policy = policy
+            self.today = today
+            table = [UInt32](repeating: Self.unknown, count: (ageMax + 1) * CompiledPolicy.priorityGroupCountMax * Self.doseCount * 2)
         }
-        return Registrant(dose1Day: registrants.dose1Day[i], fits: mask, age: UInt8(person.age),
-                          dose1Vaccine: registrants.dose1Vaccine[i], dose2: person.dose == .two, admissible: admissible)
+
+        /// Registrant `i`'s facts (the registrants are validated: age in 0...ageMax, group below 64).
+        @inline(__always)
+        mutating func callAsFunction(_ registrants: BatchRegistrants, _ i: Int) -> Registrant {
+            let age = policy.ageReferenceYear - Int(registrants.birthYear[i])
+            let group = Int(registrants.priorityGroup[i]), dose = registrants.dose[i]
+            let hasDose1 = registrants.dose1Day[i] != Int32.min
+            let slot = ((age * CompiledPolicy.priorityGroupCountMax + group) * Self.doseCount + dose.offset) * 2 + (hasDose1 ? 1 : 0)
+            var entry = table[slot]
+            if entry == Self.unknown {
+                entry = Self.work(policy, Prepared.applicant(policy, registrants, i), today: today)
+                table[slot] = entry
+            }
+            return Registrant(dose1Day: registrants.dose1Day[i], fits: UInt16(truncatingIfNeeded: entry), age: UInt8(age),
+                              dose1Vaccine: registrants.dose1Vaccine[i], dose2: dose == .two, admissible: entry & 1 << 16 != 0)
+        }
+
+        private static func work(_ policy: CompiledPolicy, _ person: Applicant, today: Int) -> UInt32 {
+            let historyOK = person.dose == .one ? person.dose1Day == nil : person.dose1Day != nil
+            guard person.band >= 0, policy.bandOpenDay[person.band] <= today, historyOK else { return 0 }
+            var mask: UInt32 = 1 << 16
+            for c in 0..<policy.categoryCount where policy.personFits(c, person) { mask |= 1 << c }
+            return mask
+        }
     }
 
     static func applicant(_ policy: CompiledPolicy, _ registrants: BatchRegistrants, _ i: Int) -> Applicant {
@@ -369,11 +480,6 @@ struct Prepared: Sendable {
             : DoseRecord(day: Int(registrants.dose1Day[i]), vaccine: Int(registrants.dose1Vaccine[i]))
         return policy.applicant(birthYear: Int(registrants.birthYear[i]), group: Int(registrants.priorityGroup[i]),
                                 dose: registrants.dose[i], dose1: dose1, dose2Given: false)
-    }
-
-    @inline(__always)
-    func eligibleCategories(_ i: Int, _ s: Int) -> UInt16 {
-        eligibleCategories(registrants[i], sessions[s])
     }
 
     /// The categories of `session` that `person` may take (0 if the session refuses them):

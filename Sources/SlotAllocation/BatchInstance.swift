@@ -131,7 +131,7 @@ public struct BatchResult: Sendable {
     public internal(set) var session: [Int32]
     /// Category of each registrant (meaningless when unassigned).
     public internal(set) var category: [UInt8]
-    /// 0 assigned, 1 no preferences, 2 ineligible everywhere, 3 outranked; see ``BatchAllocator/unassignedReason(of:in:result:now:)``.
+    /// 0 assigned, 1 no preferences, 2 ineligible everywhere, 3 outranked; see ``BatchAllocator/unassignedReason(of:sessions:registrants:result:now:)``.
     public internal(set) var reasonCode: [UInt8]
     /// Capacity of (session `s`, category `c`) at `s * categoryCount + c`.
     public internal(set) var capacity: [Int32]
@@ -145,9 +145,9 @@ public struct BatchResult: Sendable {
 
     init(registrants: Int, capacity: [Int32], categoryCount: Int) {
         self.categoryCount = categoryCount
-        session = [Int32](repeating: -1, count: registrants)
-        category = [UInt8](repeating: 0, count: registrants)
-        reasonCode = [UInt8](repeating: 0, count: registrants)
+        session = LargeArrays.repeating(Int32(-1), count: registrants)
+        category = LargeArrays.repeating(UInt8(0), count: registrants)
+        reasonCode = LargeArrays.repeating(UInt8(0), count: registrants)
         self.capacity = capacity
         cutoffRegistrant = [Int32](repeating: -1, count: capacity.count)
         cutoffRank = [Int32](repeating: -1, count: capacity.count)

@@ -25,18 +25,17 @@ struct PackedRegistrants {
 
     let records: AlignedBuffer<Record>
 
-    /// Registrant `i`'s record at `place[i]`, with its facts computed here (`prepared` may
-    /// hold none).
+    /// Registrant `i`'s record at `place[i]`, with its facts computed here.
     /// - Complexity: one sequential pass over the registrants and their preferences.
     init(_ prepared: Prepared, _ registrants: BatchRegistrants, at place: [UInt32]) {
         records = AlignedBuffer(count: registrants.count)
-        let policy = prepared.policy, today = prepared.today
+        var fact = Prepared.Facts(policy: prepared.policy, today: prepared.today)
         registrants.preferenceStart.withUnsafeBufferPointer { start in
         registrants.preferences.withUnsafeBufferPointer { preferences in
         place.withUnsafeBufferPointer { place in
             for i in 0..<registrants.count {
                 let from = Int(start[i]), count = Int(start[i + 1]) - from
-                var record = Record(person: Prepared.fact(policy, registrants, i, today: today), count: UInt8(count),
+                var record = Record(person: fact(registrants, i), count: UInt8(count),
                                     inline: (0, 0, 0, 0, 0))
                 if count > Record.inlineMax {
                     record.inline.0 = UInt32(from)
@@ -94,8 +93,10 @@ final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     /// Uninitialised: the maker writes every element before anything reads one.
     init(count: Int) {
         self.count = count
-        base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Element>.stride, alignment: 64)
-            .bindMemory(to: Element.self, capacity: max(1, count))
+        let bytes = max(1, count) * MemoryLayout<Element>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        LargeArrays.advise(UnsafeMutableRawBufferPointer(start: raw, count: bytes))
+        base = raw.bindMemory(to: Element.self, capacity: max(1, count))
     }
 
     deinit { UnsafeMutableRawPointer(base).deallocate() }

@@ -64,6 +64,23 @@ import Testing
         #expect(throws: SlotAllocationError.self) {
             try allocator.allocate(sessions: badSessions, registrants: BatchRegistrants(), mechanism: .priority, now: 0)
         }
+        // Lists longer than eight are checked with a table instead of pairwise; at most 255 entries.
+        var many = BatchSessions()
+        for _ in 0..<300 { many.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 1) }
+        for (preferences, error) in [
+            (Array(0..<9) + [3], SlotAllocationError.invalid("registrants[1].preferences", "must not list a session twice")),
+            (Array(0..<9) + [300], .invalid("registrants[1].preferences[9]", "must be a session index 0..<300")),
+            (Array(0..<256), .invalid("registrants[1].preferences", "at most 255, found 256")),
+        ] {
+            registrants = BatchRegistrants()
+            registrants.append(birthYear: 1990, requestTime: 0, preferences: Array(0..<255))
+            registrants.append(birthYear: 1990, requestTime: 1, preferences: preferences)
+            for mechanism in [BatchMechanism.priority, .deferredAcceptance(lotterySeed: 0)] {
+                #expect(throws: error) {
+                    try allocator.allocate(sessions: many, registrants: registrants, mechanism: mechanism, now: 0)
+                }
+            }
+        }
         badSessions = BatchSessions()
         badSessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: -1)
         #expect(throws: SlotAllocationError.invalid("sessions[0].capacity", "must be between 0 and 1000000, found -1")) {
@@ -209,12 +226,73 @@ import Testing
             let result = try BatchAllocator(policy: x.policy).allocate(sessions: x.sessions, registrants: x.registrants,
                                                                        mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now)
             check(x, result, seed: seed, stable: true)
+            // Heaps partitioned into as many groups as the code allows: the same outcome.
+            var grouped = try BatchAllocator(policy: x.policy)
+            grouped.heapBytesPerGroup = 1
+            let inGroups = try grouped.allocate(sessions: x.sessions, registrants: x.registrants,
+                                                mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now, commonPriorityShortcut: false)
+            #expect(inGroups.session == result.session && inGroups.category == result.category && inGroups.reasonCode == result.reasonCode
+                    && inGroups.cutoffRegistrant == result.cutoffRegistrant && inGroups.cutoffRank == result.cutoffRank, "run \(run): groups")
             // The registrant-optimal stable matching is unique: a from-scratch deferred acceptance must agree.
             let reference = referenceDeferredAcceptance(x, result.capacity, seed: seed)
             #expect(result.session == reference.session)
             #expect(zip(result.category, reference.category).enumerated().allSatisfy { i, pair in
                 result.session[i] < 0 || Int(pair.0) == pair.1
             }, "categories differ from the reference")
+        }
+    }
+
+    /// Positions computed directly (one counting sort, when the less significant keys are in
+    /// the registrants' own order) or by inverting the permutation agree with a comparison
+    /// sort, for time spans below and beyond 32 bits.
+    @Test func ranksAreTheInverseOfTheOrder() {
+        var random = SeededGenerator(seed: 31)
+        let keyLists: [[PriorityKey]] = [[.requestTime], [.ageDescending, .requestTime], [.ageDescending, .registrationTime],
+                                         [.lottery], [.registrationTime, .ageDescending], [.ageDescending], []]
+        for run in 0..<48 {
+            var x = Instance(policy: AllocationPolicy(categories: [CapacityCategory(name: "open")]))
+            // Spans past 2^32 seconds take two 32-bit passes (validation allows ±2^40).
+            let spread = [3, 1_000, 100_000, 1 << 40][run % 4], sorted = run % 3 == 0
+            var time = 0
+            for _ in 0..<Int.random(in: 0...300, using: &random) {
+                time = sorted ? time + Int.random(in: 0...spread, using: &random) : Int.random(in: -spread...spread, using: &random)
+                x.registrants.append(birthYear: Int.random(in: 1930...2003, using: &random), requestTime: time,
+                                     registrationTime: Int.random(in: 0...spread, using: &random), preferences: [])
+            }
+            let ages = (0..<x.registrants.count).map { UInt8(x.policy.ageReferenceYear - Int(x.registrants.birthYear[$0])) }
+            for keys in keyLists {
+                let inputs = PriorityRanking.Inputs(registrants: x.registrants, ages: ages, lotterySeed: UInt64(run))
+                let expected = Self.ranks(x, keys, seed: UInt64(run)).map { UInt32($0) }
+                #expect(PriorityRanking.ranks(keys, inputs) == expected, "run \(run), keys \(keys)")
+            }
+        }
+    }
+
+    /// With one priority order for every category, deferred acceptance is computed as serial
+    /// dictatorship: it must match the reference and the proposing algorithm in every field.
+    @Test(arguments: 0..<4)
+    func deferredAcceptanceWithOneOrderIsSerialDictatorship(batch: Int) throws {
+        let orders: [[PriorityKey]] = [[.requestTime], [.ageDescending, .registrationTime], [.lottery], [.ageDescending]]
+        for run in 0..<60 {
+            var random = SeededGenerator(seed: UInt64(7000 + batch * 100 + run))
+            var x = Self.randomInstance(&random)
+            let common = orders[run % orders.count]
+            for c in x.policy.categories.indices { x.policy.categories[c].priorityOrder = common }
+            let seed = UInt64(run), allocator = try BatchAllocator(policy: x.policy)
+            #expect(allocator.distinctOrders().orders.count == 1)
+            let shortcut = try allocator.allocate(sessions: x.sessions, registrants: x.registrants,
+                                                  mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now)
+            let proposing = try allocator.allocate(sessions: x.sessions, registrants: x.registrants,
+                                                   mechanism: .deferredAcceptance(lotterySeed: seed), now: x.now,
+                                                   commonPriorityShortcut: false)
+            check(x, shortcut, seed: seed, stable: true)
+            #expect(shortcut.session == referenceDeferredAcceptance(x, shortcut.capacity, seed: seed).session, "run \(run)")
+            #expect(shortcut.session == proposing.session && shortcut.reasonCode == proposing.reasonCode, "run \(run)")
+            #expect(shortcut.cutoffRegistrant == proposing.cutoffRegistrant && shortcut.cutoffRank == proposing.cutoffRank,
+                    "run \(run): cutoffs")
+            #expect(zip(shortcut.category, proposing.category).enumerated().allSatisfy { i, pair in
+                shortcut.session[i] < 0 || pair.0 == pair.1
+            }, "run \(run): categories")
         }
     }
 

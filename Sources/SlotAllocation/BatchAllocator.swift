@@ -85,11 +85,10 @@ public struct BatchAllocator: Sendable {
     ///
     /// Each registrant's position in the order comes from ``PriorityRanking/ranks(_:_:)``
     /// (a counting pass when the order allows; the order itself is built only when it does
-    /// not, and then only to be inverted). When the
-    /// order is the registrants' own (first come, first served on a list kept in request
-    /// order), their arrays are read as they are. Otherwise each registrant's facts and (up
-    /// to five) preferences are packed into one 32-byte record, written straight to the
-    /// registrant's position: a stream of reads and half a cache line written per
+    /// not, and then only to be inverted). When the order is the registrants' own (first
+    /// come, first served on a list kept in request order), their arrays are read as they
+    /// are. Otherwise each registrant's facts and (up to five) preferences are packed into
+    /// one 32-byte record, written straight to the registrant's position: a stream of reads and half a cache line written per
     /// registrant, in a loop whose writes do not wait for each other. The decision loop then
     /// reads the records as a stream and writes each outcome, 8 bytes, at its position; a
     /// last pass walks the registrants in their own order and fetches their outcomes, so the

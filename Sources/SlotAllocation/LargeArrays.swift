@@ -12,7 +12,9 @@ import Musl
 /// huge pages in `madvise` mode (Debian's default) backs an advised range with 2 MB pages,
 /// one fault each. The advice must come before the first touch, so these arrays are made
 /// uninitialised, advised, then written. Elsewhere (other systems, THP off) the advice is
-/// a no-op and the arrays are plain.
+/// a no-op and the arrays are plain. `madvise` is the module's one call outside the
+/// standard library (and `Synchronization`): the C library's, under `#if`, because no
+/// standard-library API gives it.
 enum LargeArrays {
     /// Below this many bytes the advice is not worth a system call.
     static let adviceBytesMin = 8 << 20

@@ -86,12 +86,13 @@ enum PriorityRanking {
     @inline(__always)
     static func ranks(_ keys: [PriorityKey], _ inputs: Inputs, emit: (Int, UInt32) -> Void) {
         let n = inputs.registrants.count
-        if keys.allSatisfy({ inRegistrantOrder($0, inputs) }) {
+        // Each key is checked once: the less significant ones, then the first if they pass.
+        let laterInOrder = keys.dropFirst().allSatisfy { inRegistrantOrder($0, inputs) }
+        if laterInOrder, keys.first.map({ inRegistrantOrder($0, inputs) }) ?? true {
             for i in 0..<n { emit(i, UInt32(i)) }
             return
         }
-        if let first = keys.first, keys.dropFirst().allSatisfy({ inRegistrantOrder($0, inputs) }),
-           directRanks(first, inputs, emit: emit) {
+        if laterInOrder, let first = keys.first, directRanks(first, inputs, emit: emit) {
             return
         }
         let order = permutation(keys, inputs)

@@ -20,13 +20,16 @@ extension BatchAllocator {
         let k = policy.categoryCount, n = registrants.count, sessionCount = prepared.sessions.count
         let (orders, orderOfCategory) = distinct
         // Each registrant's ranks, progress and facts sit together, so one cache miss reaches
-        // all a proposal or a displacement needs: ranks at i * stride + order; at
+        // all a proposal needs: ranks at i * stride + order; at
         // i * stride + progress the next preference to try (low byte), ``sawEligibleBit`` and
         // ``exhaustedBit``; the facts (``Prepared/Registrant``) from i * stride + progress + 1.
         let progress = orders.count, stride = orders.count + 1 + Self.factWords
         var state = registrantState(orders, prepared, registrants, lotterySeed: lotterySeed, stride: stride)
-        var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k)
-        let blocks = (0..<sessionCount).map { heaps.block($0) }
+        // A heap member's record in the pool: [registrant, eligible categories, rank per order...].
+        let memberStride = 2 + orders.count
+        let last = policy.category(atStep: k - 1)
+        var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k, last: last, memberStride: memberStride)
+        let blocks = (0..<sessionCount).map { heaps.block($0) }, poolBlocks = (0..<sessionCount).map { heaps.poolBlock($0) }
 
         // Rounds: every pending registrant proposes to its next eligible preference; the
         // proposals are partitioned by group of sessions (a radix partition with a small
@@ -36,7 +39,7 @@ extension BatchAllocator {
         // registrants in index order, so their scattered records are read in one sweep. The
         // outcome does not depend on the order of proposals, so all this changes nothing but
         // speed.
-        let heapBytes = heaps.words.count * MemoryLayout<UInt64>.stride
+        let heapBytes = heaps.words.count * MemoryLayout<UInt64>.stride + heaps.pool.count * MemoryLayout<UInt32>.stride
         let wantedGroups = min(max(1, heapBytes / max(1, heapBytesPerGroup)), 1024, max(1, sessionCount))
         // A power of two sessions per group, rounded up (so a group's heaps may reach twice
         // ``heapBytesPerGroup``; L2 is 1 MB here, and rounding down measured slower): a
@@ -48,8 +51,9 @@ extension BatchAllocator {
         var target = LargeArrays.uninitialized(Int32.self, n), eligibleAt = LargeArrays.uninitialized(UInt16.self, n)
         var rejectedBits = [UInt64](repeating: 0, count: (n + 63) / 64)
         // A partitioned proposal carries what admission needs, so a group's proposals are read
-        // as a stream: [registrant, session, eligible categories, rank per order...].
-        let payloadStride = 3 + orders.count
+        // as a stream: the session, then the proposer's member record (see ``CategoryHeaps``).
+        let payloadStride = 1 + memberStride
+        var spare = [UInt32](repeating: 0, count: 2 * memberStride)
         var payload = LargeArrays.uninitialized(UInt32.self, n * payloadStride)
         var groupStart = [Int](repeating: 0, count: groupCount + 1)
         while pendingCount > 0 {
@@ -84,8 +88,8 @@ extension BatchAllocator {
                     let x = everyone ? j : Int(pending[j]), s = Int(target[j]), g = s >> groupShift
                     let at = fill[g] * payloadStride
                     fill[g] += 1
-                    payload[at] = UInt32(x)
-                    payload[at + 1] = UInt32(s)
+                    payload[at] = UInt32(s)
+                    payload[at + 1] = UInt32(x)
                     payload[at + 2] = UInt32(eligibleAt[j])
                     for o in 0..<orders.count { payload[at + 3 + o] = state[x * stride + o] }
                 }
@@ -96,13 +100,13 @@ extension BatchAllocator {
             }
             }
             payload.withUnsafeBufferPointer { payload in
-            state.withUnsafeBufferPointer { state in
+            spare.withUnsafeMutableBufferPointer { spare in
             rejectedBits.withUnsafeMutableBufferPointer { rejectedBits in
-            heaps.withWords { words in
+            heaps.withStorage { words, pool in
                 for j in 0..<proposals {
-                    let s = Int(payload[j * payloadStride + 1])
-                    let out = admit(payload, at: j * payloadStride, session: s, block: blocks[s], prepared, state, words,
-                                    stride: stride, factsAt: progress + 1, orderOfCategory: orderOfCategory)
+                    let s = Int(payload[j * payloadStride])
+                    let out = admit(payload.baseAddress! + j * payloadStride + 1, block: blocks[s], poolBlock: poolBlocks[s], words, pool,
+                                    spare: spare.baseAddress!, memberStride: memberStride, orderOfCategory: orderOfCategory)
                     if out >= 0 {
                         rejectedBits[out >> 6] |= 1 << UInt64(out & 63)
                         rejectedCount += 1
@@ -195,10 +199,10 @@ extension BatchAllocator {
         result.category.withUnsafeMutableBufferPointer { category in
             for slot in 0..<result.capacity.count {
                 let s = slot / k, c = slot % k
-                let members = heaps.members(session: s, category: c)
-                for key in members { category[Int(truncatingIfNeeded: key & 0xffff_ffff)] = UInt8(c) }
+                let members = heaps.members(session: s, category: c), pool = heaps.poolBase(session: s, category: c)
+                for key in members { category[heaps.registrant(key, poolBase: pool)] = UInt8(c) }
                 if let worst = members.first {
-                    result.cutoffRegistrant[slot] = Int32(truncatingIfNeeded: worst & 0xffff_ffff)
+                    result.cutoffRegistrant[slot] = Int32(heaps.registrant(worst, poolBase: pool))
                     result.cutoffRank[slot] = Int32(truncatingIfNeeded: worst >> 32)
                 }
             }
@@ -255,60 +259,84 @@ extension BatchAllocator {
         return (found, eligible)
     }
 
-    /// Session `s` takes the proposal at `payload[at...]` through its categories in processing
-    /// order: the proposer enters the first category with room or a worse-ranked member, the
-    /// displaced member flows on the same way. Returns who flows out of the last category
+    /// The session whose heaps start at `block` (and its pool of member records at `poolBlock`)
+    /// takes the proposer whose member record is `proposer`, through its categories in
+    /// processing order: the proposer enters the first category with room or a worse-ranked
+    /// member, the displaced member flows on the same way (its record comes out of the pool, in
+    /// cache, into one of the two `spare` records). Returns who flows out of the last category
     /// (rejected), or -1.
     @inline(__always)
-    private func admit(_ payload: UnsafeBufferPointer<UInt32>, at: Int, session s: Int, block: Int, _ prepared: Prepared,
-                       _ state: UnsafeBufferPointer<UInt32>, _ heaps: UnsafeMutableBufferPointer<UInt64>, stride: Int, factsAt: Int,
+    private func admit(_ proposer: UnsafePointer<UInt32>, block: Int, poolBlock: Int, _ words: UnsafeMutableBufferPointer<UInt64>,
+                       _ pool: UnsafeMutableBufferPointer<UInt32>, spare: UnsafeMutablePointer<UInt32>, memberStride: Int,
                        orderOfCategory: [Int]) -> Int {
-        var flowing = Int(payload[at])
-        var eligible = UInt16(truncatingIfNeeded: payload[at + 2])
-        var proposerRanks = true
-        for step in 0..<policy.categoryCount {
+        var member = proposer, free = spare
+        let k = policy.categoryCount, lastCategory = policy.category(atStep: k - 1)
+        for step in 0..<k {
             let c = policy.category(atStep: step)
-            guard eligible & (1 << c) != 0 else { continue }
-            let rank = proposerRanks ? payload[at + 3 + orderOfCategory[c]] : state[flowing * stride + orderOfCategory[c]]
-            let out = CategoryHeaps.offer(UInt64(rank) << 32 | UInt64(flowing), heaps, categoryCount: policy.categoryCount,
-                                          block: block, category: c)
-            if out == CategoryHeaps.absorbed { return -1 }
-            let y = Int(truncatingIfNeeded: out & 0xffff_ffff)
-            if y != flowing {
-                flowing = y
-                proposerRanks = false
-                eligible = prepared.eligibleCategories(Self.loadFacts(state, y * stride + factsAt), prepared.sessions[s])
+            guard member[1] & (1 << c) != 0 else { continue }
+            switch CategoryHeaps.offer(member, rank: member[2 + orderOfCategory[c]], words, pool, memberStride: memberStride,
+                                       categoryCount: k, block: block, poolBlock: poolBlock, category: c, last: lastCategory,
+                                       displacedInto: free) {
+            case .absorbed: return -1
+            case .refused: continue
+            case .displaced:
+                // `member` is in the heaps now; if it came from a spare record, that one is free again.
+                member = UnsafePointer(free)
+                free = free == spare ? spare + memberStride : spare
             }
         }
-        return flowing
+        return Int(member[0])
     }
 }
 
 /// One max-heap per (session, category), all in one flat buffer, laid out per session so
 /// that one cache miss reaches a session's bookkeeping and the tops of its heaps:
 /// session `s`'s block starts at `block(s)` with one header word per category
-/// (`size << 32 | capacity`), followed by the categories' entries in order. An entry
-/// is `rank << 32 | registrant`, so comparing entries compares ranks (unique per
-/// order) without leaving the heap's memory.
+/// (`size << 32 | capacity`), followed by the categories' entries in order. An entry is
+/// `rank << 32 | member`: comparing entries compares ranks (unique per order) without
+/// leaving the heap's memory.
+///
+/// In the category processed last, `member` is the registrant: whoever it displaces is
+/// rejected, and needs nothing else. In the others it is a slot in the session's part of
+/// the pool (from `poolBlock(s)`, the categories in index order, `memberStride` words per
+/// slot), which holds the member's record: registrant, eligible categories, rank per order.
+/// A member keeps its slot while its entry moves in the heap; a newcomer who displaces it
+/// takes the slot over. So a member displaced to the next category brings its record from
+/// memory the session's group keeps in cache, rather than from the registrant's own state,
+/// a cache miss each (at 10M, a million flow from the reserve to the open category).
 struct CategoryHeaps {
-    static let absorbed = UInt64.max
+    enum Offer { case absorbed, refused, displaced }
 
     private(set) var words: [UInt64]
+    private(set) var pool: [UInt32]
     private let blockStart: [Int]
+    private let poolStart: [Int]
     let categoryCount: Int
+    /// The category processed last.
+    let last: Int
+    let memberStride: Int
 
-    init(capacity: [Int32], categoryCount k: Int) {
+    init(capacity: [Int32], categoryCount k: Int, last: Int, memberStride: Int) {
         categoryCount = k
-        var starts: [Int] = [], total = 0
+        self.last = last
+        self.memberStride = memberStride
+        var starts: [Int] = [], poolStarts: [Int] = [], total = 0, poolTotal = 0
         let sessions = capacity.count / max(k, 1)
         starts.reserveCapacity(sessions)
+        poolStarts.reserveCapacity(sessions)
         for s in 0..<sessions {
             starts.append(total)
+            poolStarts.append(poolTotal)
             total += k
-            for c in 0..<k { total += Int(capacity[s * k + c]) }
+            for c in 0..<k {
+                total += Int(capacity[s * k + c])
+                if c != last { poolTotal += Int(capacity[s * k + c]) * memberStride }
+            }
         }
         blockStart = starts
+        poolStart = poolStarts
         words = LargeArrays.repeating(UInt64(0), count: total)
+        pool = LargeArrays.uninitialized(UInt32.self, poolTotal)  // a slot is read only after a member was written to it
         for s in 0..<sessions {
             for c in 0..<k { words[starts[s] + c] = UInt64(UInt32(capacity[s * k + c])) }
         }
@@ -317,22 +345,42 @@ struct CategoryHeaps {
     /// Where session `s`'s block starts.
     func block(_ s: Int) -> Int { blockStart[s] }
 
-    /// Calls `body` with the heaps' words, for ``offer(_:_:categoryCount:block:category:)``.
-    mutating func withWords<R>(_ body: (UnsafeMutableBufferPointer<UInt64>) -> R) -> R {
-        words.withUnsafeMutableBufferPointer { body($0) }
+    /// Where session `s`'s part of the pool starts.
+    func poolBlock(_ s: Int) -> Int { poolStart[s] }
+
+    /// Calls `body` with the heaps' words and pool, for ``offer(_:rank:_:_:memberStride:categoryCount:block:poolBlock:category:last:displacedInto:)``
+    /// (`last` is the category processed last).
+    mutating func withStorage<R>(_ body: (UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt32>) -> R) -> R {
+        words.withUnsafeMutableBufferPointer { words in pool.withUnsafeMutableBufferPointer { body(words, $0) } }
     }
 
-    /// Offers `key` to category `c` of the session whose block starts at `block` in `words`:
-    /// returns ``absorbed`` if it was taken with room to spare, `key` itself if it was
-    /// refused, or the displaced worst entry if `key` outranked it.
+    /// Offers the applicant whose member record is `member`, with `rank` in the category's
+    /// order, to category `c` of the session whose block starts at `block`: ``Offer/absorbed``
+    /// if it was taken with room to spare, ``Offer/refused`` if it ranks below every member of
+    /// a full category, ``Offer/displaced`` if it took the place of the worst member, whose
+    /// record (its registrant only, if `c` is processed `last`) is then copied to `displaced`.
     @inline(__always)
-    static func offer(_ key: UInt64, _ words: UnsafeMutableBufferPointer<UInt64>, categoryCount k: Int, block: Int,
-                      category c: Int) -> UInt64 {
+    static func offer(_ member: UnsafePointer<UInt32>, rank: UInt32, _ words: UnsafeMutableBufferPointer<UInt64>,
+                      _ pool: UnsafeMutableBufferPointer<UInt32>, memberStride m: Int, categoryCount k: Int, block: Int,
+                      poolBlock: Int, category c: Int, last lastCategory: Int,
+                      displacedInto displaced: UnsafeMutablePointer<UInt32>) -> Offer {
         let meta = words[block + c]
         let n = Int(meta >> 32), cap = Int(meta & 0xffff_ffff)
-        var b = block + k
-        for earlier in 0..<c { b += Int(words[block + earlier] & 0xffff_ffff) }
+        let last = c == lastCategory
+        var b = block + k, p = poolBlock
+        for earlier in 0..<c {
+            let earlierCap = Int(words[block + earlier] & 0xffff_ffff)
+            b += earlierCap
+            if earlier != lastCategory { p += earlierCap * m }
+        }
         if n < cap {
+            let key: UInt64
+            if last {
+                key = UInt64(rank) << 32 | UInt64(member[0])
+            } else {
+                (pool.baseAddress! + p + n * m).update(from: member, count: m)
+                key = UInt64(rank) << 32 | UInt64(n)
+            }
             var child = n
             while child > 0 {
                 let parent = (child - 1) / 2
@@ -342,10 +390,19 @@ struct CategoryHeaps {
             }
             words[b + child] = key
             words[block + c] = meta + (1 << 32)
-            return Self.absorbed
+            return .absorbed
         }
-        guard cap > 0, key < words[b] else { return key }
-        let worst = words[b]
+        guard cap > 0, UInt64(rank) < words[b] >> 32 else { return .refused }
+        let worst = words[b], key: UInt64
+        if last {
+            displaced[0] = UInt32(truncatingIfNeeded: worst)
+            key = UInt64(rank) << 32 | UInt64(member[0])
+        } else {
+            let record = pool.baseAddress! + p + Int(worst & 0xffff_ffff) * m
+            displaced.update(from: record, count: m)
+            record.update(from: member, count: m)
+            key = UInt64(rank) << 32 | (worst & 0xffff_ffff)
+        }
         var parent = 0
         while true {
             var child = 2 * parent + 1
@@ -356,7 +413,7 @@ struct CategoryHeaps {
             parent = child
         }
         words[b + parent] = key
-        return worst
+        return .displaced
     }
 
     /// The entries of category `c` of session `s`, the worst first.
@@ -365,5 +422,21 @@ struct CategoryHeaps {
         var b = block + categoryCount
         for earlier in 0..<c { b += Int(words[block + earlier] & 0xffff_ffff) }
         return words[b..<(b + Int(words[block + c] >> 32))]
+    }
+
+    /// Where the member records of category `c` of session `s` start in the pool (nil for the
+    /// category processed last, whose entries name their registrants).
+    func poolBase(session s: Int, category c: Int) -> Int? {
+        guard c != last else { return nil }
+        var p = poolStart[s]
+        for earlier in 0..<c where earlier != last { p += Int(words[blockStart[s] + earlier] & 0xffff_ffff) * memberStride }
+        return p
+    }
+
+    /// The registrant of `entry`, an entry of the category whose records start at `poolBase`.
+    func registrant(_ entry: UInt64, poolBase: Int?) -> Int {
+        let member = Int(entry & 0xffff_ffff)
+        guard let poolBase else { return member }
+        return Int(pool[poolBase + member * memberStride])
     }
 }

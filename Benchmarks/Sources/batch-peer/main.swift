@@ -6,6 +6,9 @@
 //   batch-peer reserve R S [REPEAT] [MECHANISM] time deferred acceptance (or MECHANISM: da, priority,
 //                                              fcfs) on the AllocatorBenchmarks' two-category
 //                                              instance (a quick A/B tool)
+//   batch-peer online PEOPLE [REPEAT]          time 500,000 book + cancel pairs on the online benchmark's
+//                                              world with its first PEOPLE people (a quick A/B and
+//                                              profiling tool for the online path)
 //
 // `solve` runs registrant-proposing deferred acceptance with one category ranked by
 // registrant index (the instance's global priority), times only `allocate` (best of
@@ -119,10 +122,30 @@ func reserve(_ args: [String]) throws {
     print("{\"registrants\":\(r),\"sessions\":\(s),\"median_s\":\(times[times.count / 2]),\"best_s\":\(times[0])}")
 }
 
+/// The AllocatorBenchmarks' one-thread online benchmark: median and best wall time of 1M requests.
+func online(_ args: [String]) {
+    guard let people = args.first.flatMap({ Int($0) }), (1...1_000_000).contains(people) else { fail("usage: batch-peer online PEOPLE [REPEAT] (PEOPLE 1...1000000)") }
+    let repeats = args.count > 1 ? Int(args[1]) ?? 15 : 15
+    let world = OnlineWorld()
+    let who = Array(world.people.prefix(people))
+    var times: [Double] = []
+    for _ in 0..<max(1, repeats) {
+        let start = ContinuousClock.now
+        let succeeded = world.bookAndCancel(pairs: 500_000, people: who, sessions: world.sessions)
+        let elapsed = ContinuousClock.now - start
+        times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        guard succeeded == 1_000_000 else { fail("only \(succeeded) of the 1,000,000 requests succeeded") }
+    }
+    times.sort()
+    let median = times[times.count / 2]
+    print("{\"people\":\(people),\"requests\":1000000,\"median_ms\":\(median * 1e3),\"best_ms\":\(times[0] * 1e3),\"median_requests_per_s\":\(Int(1e6 / median))}")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "generate": generate(Array(arguments.dropFirst()))
 case "solve": try solve(Array(arguments.dropFirst()))
 case "reserve": try reserve(Array(arguments.dropFirst()))
-default: fail("usage: batch-peer generate R S K CAP SEED OUT | solve INSTANCE [--assignment OUT] [--repeat N] | reserve R S [REPEAT] [da|priority|fcfs]")
+case "online": online(Array(arguments.dropFirst()))
+default: fail("usage: batch-peer generate R S K CAP SEED OUT | solve INSTANCE [--assignment OUT] [--repeat N] | reserve R S [REPEAT] [da|priority|fcfs] | online PEOPLE [REPEAT]")
 }

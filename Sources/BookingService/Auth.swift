@@ -19,28 +19,20 @@ public final class OutboxOTPSender: OTPSender {
                 handle.seekToEndOfFile()
                 handle.write(line)
                 try? handle.close()
-            } else {
-                FileManager.default.createFile(atPath: path, contents: line, attributes: [.posixPermissions: 0o600])
+            } else if !FileManager.default.createFile(atPath: path, contents: line, attributes: [.posixPermissions: 0o600]) {
+                FileHandle.standardError.write(Data("slotsim serve: cannot write the OTP outbox \(path)\n".utf8))
             }
         }
     }
 }
 
-/// OTP transactions (in memory: a login's two calls go to one instance) and bearer tokens.
+/// OTP logins (their transactions in an ``OTPLedger``) and bearer tokens.
 ///
 /// A token carries its own claims — account, partner, expiry — sealed with AES-GCM under a
 /// key derived from the data key: every instance that shares the data key accepts it, a
 /// restart does not log anybody out, and nothing about tokens is kept. A token cannot be
 /// revoked before it expires (15 minutes by default).
 final class Sessions: Sendable {
-    struct Transaction: Sendable {
-        var account: String
-        /// The partner whose key began the partner flow (nil: the public flow).
-        var partner: String?
-        var otpHash: String
-        var expires: Date
-        var attempts: Int
-    }
     struct Token: Sendable {
         var account: String
         /// A token from the partner flow is used with that partner's key only.
@@ -53,66 +45,35 @@ final class Sessions: Sendable {
     static let resendSeconds: TimeInterval = 180
     static let wrongCodesPerDayMax = 10
     let tokenLifetime: TimeInterval
-    private let tokenKey: Crypto.SymmetricKey
-    private struct State {
-        var transactions: [String: Transaction] = [:]
-        var lastSent: [String: Date] = [:]
-        var wrong: [String: (since: Date, count: Int)] = [:]
-        var transactionsPrune = PruneMark(floor: 100_000)
-    }
-    private let state = Mutex(State())
+    private let vault: Vault
+    let ledger: any OTPLedger
 
-    init(tokenLifetime: TimeInterval, tokenKey: Crypto.SymmetricKey) {
+    init(tokenLifetime: TimeInterval, vault: Vault, ledger: any OTPLedger = MemoryOTPLedger()) {
         self.tokenLifetime = tokenLifetime
-        self.tokenKey = tokenKey
+        self.vault = vault
+        self.ledger = ledger
     }
+
+    private var tokenKey: Crypto.SymmetricKey { vault.tokenKey }
 
     /// A new transaction for `account` (the mobile's lookup key); returns its id and the code,
     /// unless one was sent less than ``resendSeconds`` ago or the mobile is locked for wrong codes.
-    func begin(account: String, partner: String? = nil) -> Result<(transaction: String, otp: String), APIError> {
+    func begin(account: String, partner: String? = nil) async -> Result<(transaction: String, otp: String), APIError> {
         let otp = API.digits(Int.random(in: 0..<1_000_000), 6)
         let transaction = Vault.randomUUID()
-        return state.withLock { s in
-            let now = Date()
-            if let last = s.lastSent[account], now.timeIntervalSince(last) < Self.resendSeconds {
-                return .failure(APIError(429, "USRAUT0005", "an OTP was sent to this mobile less than 3 minutes ago; retry after \(Int(Self.resendSeconds - now.timeIntervalSince(last)) + 1)"))
-            }
-            if let wrong = s.wrong[account], now.timeIntervalSince(wrong.since) < 86_400, wrong.count >= Self.wrongCodesPerDayMax {
-                return .failure(APIError(429, "USRAUT0006", "too many wrong codes for this mobile today; retry after \(Int(86_400 - now.timeIntervalSince(wrong.since)) + 1)"))
-            }
-            if s.transactionsPrune.isDue(max(s.transactions.count, s.lastSent.count, s.wrong.count)) {
-                s.transactions = s.transactions.filter { $0.value.expires > now }
-                s.lastSent = s.lastSent.filter { now.timeIntervalSince($0.value) < Self.resendSeconds }
-                s.wrong = s.wrong.filter { now.timeIntervalSince($0.value.since) < 86_400 }
-                s.transactionsPrune.pruned(leaving: max(s.transactions.count, s.lastSent.count, s.wrong.count))
-            }
-            s.lastSent[account] = now
-            s.transactions[transaction] = Transaction(account: account, partner: partner, otpHash: Vault.sha256Hex(otp), expires: now + Self.otpLifetime, attempts: 0)
-            return .success((transaction, otp))
-        }
+        return await ledger.begin(transaction: transaction, account: account, partner: partner,
+                                  codeHash: vault.codeHash(Vault.sha256Hex(otp))).map { (transaction, otp) }
     }
 
     /// Checks the SHA-256 (hex) of the code; returns a bearer token. A transaction begun by a
     /// partner is confirmed by the same partner only.
-    func confirm(transaction: String, otpHash: String, partner: String? = nil) -> Result<String, APIError> {
-        state.withLock { s in
-            let now = Date()
-            guard var t = s.transactions[transaction], t.expires > now, t.partner == partner else {
-                return .failure(APIError(401, "USRAUT0003", "unknown or expired txnId"))
-            }
-            guard t.otpHash == otpHash.lowercased() else {
-                var wrong = s.wrong[t.account] ?? (now, 0)
-                if now.timeIntervalSince(wrong.since) >= 86_400 { wrong = (now, 0) }
-                wrong.count += 1
-                s.wrong[t.account] = wrong
-                t.attempts += 1
-                s.transactions[transaction] = t.attempts >= Self.otpAttemptsMax ? nil : t
-                return .failure(APIError(401, "USRAUT0004", "invalid OTP"))
-            }
-            guard let token = seal(Token(account: t.account, partner: t.partner, expires: now + tokenLifetime)) else {
+    func confirm(transaction: String, otpHash: String, partner: String? = nil) async -> Result<String, APIError> {
+        switch await ledger.confirm(transaction: transaction, codeHash: vault.codeHash(otpHash), partner: partner) {
+        case .failure(let error): return .failure(error)
+        case .success(let account):
+            guard let token = seal(Token(account: account, partner: partner, expires: Date() + tokenLifetime)) else {
                 return .failure(APIError(500, "SRV0003", "cannot issue a token"))
             }
-            s.transactions[transaction] = nil
             return .success(token)
         }
     }

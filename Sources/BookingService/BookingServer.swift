@@ -93,7 +93,7 @@ public final class BookingServer: Sendable {
         self.store = store
         epoch = store.epoch
         self.configuration = configuration
-        sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds, tokenKey: store.vault.tokenKey)
+        sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds, vault: store.vault, ledger: store.makeOTPLedger())
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
         partners = PartnerRegistry(configuration.partners)
@@ -327,7 +327,7 @@ public final class BookingServer: Sendable {
         var request = request
         let body = try await API.body(&request, context, allowed: ["mobile"], required: ["mobile"])
         let mobile = try API.string(body, "mobile", pattern: "^[6-9][0-9]{9}$", maxLength: 10)
-        switch sessions.begin(account: store.vault.lookup(mobile: mobile), partner: partner) {
+        switch await sessions.begin(account: store.vault.lookup(mobile: mobile), partner: partner) {
         case .success(let (transaction, otp)):
             configuration.otpSender.send(otp: otp, mobile: mobile, transaction: transaction)
             return API.json(["txnId": transaction])
@@ -340,7 +340,7 @@ public final class BookingServer: Sendable {
         let body = try await API.body(&request, context, allowed: ["otp", "txnId"], required: ["otp", "txnId"])
         let otp = try API.string(body, "otp", pattern: "^[0-9a-fA-F]{64}$", maxLength: 64)
         let transaction = try API.string(body, "txnId", maxLength: 64)
-        switch sessions.confirm(transaction: transaction, otpHash: otp, partner: partner) {
+        switch await sessions.confirm(transaction: transaction, otpHash: otp, partner: partner) {
         case .success(let token): return API.json(["token": token])
         case .failure(let error): throw error
         }

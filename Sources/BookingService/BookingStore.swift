@@ -101,6 +101,15 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
+    /// A ledger for the server's OTP logins: beside the shared journal on PostgreSQL (so a
+    /// login may go to any instance), in memory on the embedded store.
+    func makeOTPLedger() -> any OTPLedger {
+        switch storage {
+        case .embedded: MemoryOTPLedger()
+        case .postgres(let log, _): PostgresOTPLedger(log: log)
+        }
+    }
+
     /// Why the store stopped writing, if it did (a restart rebuilds the state from what was stored).
     var storageFailure: String? {
         switch storage {

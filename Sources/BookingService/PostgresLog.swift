@@ -102,6 +102,12 @@ final class PostgresLog: Sendable {
     func migrate() async throws {
         let migrations: [[String]] = [
             ["CREATE TABLE \(table) (seq bigint PRIMARY KEY, record bytea NOT NULL, written_at timestamptz NOT NULL DEFAULT now())"],
+            // OTP logins shared by the instances (OTPLedger.swift): codes as keyed hashes, mobiles as lookup keys.
+            ["CREATE TABLE \(schema).otp_transactions (txn_id text PRIMARY KEY, account text NOT NULL, partner text NOT NULL, "
+                + "code_hash text NOT NULL, expires_at timestamptz NOT NULL, attempts int NOT NULL DEFAULT 0)",
+             "CREATE INDEX ON \(schema).otp_transactions (expires_at)",
+             "CREATE TABLE \(schema).otp_accounts (account text PRIMARY KEY, last_sent timestamptz, wrong_since timestamptz, "
+                + "wrong_count int NOT NULL DEFAULT 0)"],
         ]
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)

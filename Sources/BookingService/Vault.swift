@@ -10,6 +10,8 @@ struct Vault: @unchecked Sendable {
     let lookupKey: SymmetricKey
     /// Seals bearer tokens (a key of their own: a token never opens personal data).
     let tokenKey: SymmetricKey
+    /// Keys the hashes of one-time codes (see ``codeHash(_:)``).
+    let codeKey: SymmetricKey
 
     /// From 32 bytes of secret (a key file or the environment).
     init(secret: Data) throws(ServiceError) {
@@ -18,6 +20,13 @@ struct Vault: @unchecked Sendable {
         sealKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim seal".utf8), outputByteCount: 32)
         lookupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim lookup".utf8), outputByteCount: 32)
         tokenKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim bearer tokens".utf8), outputByteCount: 32)
+        codeKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim one-time codes".utf8), outputByteCount: 32)
+    }
+
+    /// What is kept of a one-time code: a keyed hash of its SHA-256 (hex, as the client sends
+    /// it), so that a copy of the OTP ledger does not give the codes away.
+    func codeHash(_ sha256Hex: String) -> String {
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Data(sha256Hex.lowercased().utf8), using: codeKey))
     }
 
     func seal(_ text: String) throws(ServiceError) -> Data {

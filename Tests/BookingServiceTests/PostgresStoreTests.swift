@@ -105,6 +105,80 @@ import Testing
         #expect(b.server.store.read { $0.people.count } == 5)
     }
 
+    /// A login's two calls may reach two instances, and the limits on codes hold across them:
+    /// one code per mobile per 3 minutes, 3 tries per code, each code used once. The ledger
+    /// keeps neither mobiles nor codes (not even their plain SHA-256, which a million tries undo).
+    @Test(.enabled(if: ServerTests.postgresURL != nil)) func aLoginMayUseTwoInstances() async throws {
+        let url = try ServerTests.freshPostgresURL()
+        let a = try await ServerTests.harness(store: .postgres, postgres: url)
+        let b = try await ServerTests.harness(store: .postgres, postgres: url)
+        defer {
+            a.server.close()
+            b.server.close()
+        }
+        let codes = try await Application(router: a.server.router()).test(.live) { clientA in
+            try await Application(router: b.server.router()).test(.live) { clientB in
+                // Begun on A, confirmed on B; the token works on both.
+                let txn = ServerTests.json(try await Self.generate(clientA, "9800000001"))["txnId"] as! String
+                let code = try #require(a.sender.otp(txn))
+                let resend = try await Self.generate(clientB, "9800000001")
+                #expect(resend.status == .tooManyRequests && resend.headers[.retryAfter] != nil, "one code per mobile per 3 minutes, on any instance")
+                let confirmed = try await Self.confirm(clientB, txn, code)
+                #expect(confirmed.status == .ok)
+                let token = try #require(ServerTests.json(confirmed)["token"] as? String)
+                #expect(try await ServerTests.register(clientA, token: token).status == .ok)
+                #expect(try await ServerTests.register(clientB, token: token).status == .ok)
+                let reused = try await Self.confirm(clientA, txn, code)
+                #expect(reused.status == .unauthorized && ServerTests.json(reused)["errorCode"] as? String == "USRAUT0003", "a code works once")
+                // Three wrong codes, spread over both instances, end the transaction.
+                let second = ServerTests.json(try await Self.generate(clientB, "9800000002"))["txnId"] as! String
+                let right = try #require(b.sender.otp(second))
+                let wrong = right == "000000" ? "000001" : "000000"
+                for client in [clientA as any TestClientProtocol, clientB, clientA] {
+                    let refused = try await Self.confirm(client, second, wrong)
+                    #expect(refused.status == .unauthorized && ServerTests.json(refused)["errorCode"] as? String == "USRAUT0004")
+                }
+                let late = try await Self.confirm(clientB, second, right)
+                #expect(late.status == .unauthorized && ServerTests.json(late)["errorCode"] as? String == "USRAUT0003",
+                        "the right code after three wrong ones, on another instance")
+                return [code, right]
+            }
+        }
+        guard case .postgres(let log, _) = a.server.store.storage else { Issue.record("not the PostgreSQL store"); return }
+        var stored = ""
+        for table in ["otp_transactions", "otp_accounts"] {
+            let rows = try await log.client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(log.schema).\(table) t"))
+            for try await row in rows.decode(String.self) { stored += row + "\n" }
+        }
+        #expect(!stored.isEmpty, "the ledger is in PostgreSQL")
+        for secret in ["9800000001", "9800000002"] + codes + codes.map(Vault.sha256Hex) {
+            #expect(!stored.contains(secret), "\(secret) is in the OTP ledger in the clear")
+        }
+    }
+
+    /// A login whose database cannot be reached is a 503 at the ledger's deadline, not a hang
+    /// (the connection pool alone would wait without end). The time limit is generous: under the
+    /// whole suite's load the two calls took 30 s once.
+    @Test(.timeLimit(.minutes(2))) func aLoginWithoutItsDatabaseIsA503() async throws {
+        let log = try PostgresLog(url: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable")
+        defer { log.close() }
+        let ledger = PostgresOTPLedger(log: log, deadlineSeconds: 1)
+        let begun = await ledger.begin(transaction: "t", account: "a", partner: nil, codeHash: "h")
+        let confirmed = await ledger.confirm(transaction: "t", codeHash: "h", partner: nil)
+        for outcome in [begun.map { "" }, confirmed] {
+            guard case .failure(let error) = outcome else { Issue.record("an unreachable database answered"); continue }
+            #expect(error.status == 503 && error.code == "SRV0004")
+        }
+    }
+
+    static func generate(_ client: some TestClientProtocol, _ mobile: String) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v2/auth/public/generateOTP", method: .post, body: ServerTests.body(["mobile": mobile]))
+    }
+
+    static func confirm(_ client: some TestClientProtocol, _ txn: String, _ code: String) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v2/auth/public/confirmOTP", method: .post, body: ServerTests.body(["otp": Vault.sha256Hex(code), "txnId": txn]))
+    }
+
     @Test(.enabled(if: ServerTests.postgresURL != nil)) func aRestartRebuildsTheStateAndNothingIsInTheClear() async throws {
         let url = try ServerTests.freshPostgresURL()
         let h = try await ServerTests.harness(store: .postgres, capacity: 10, postgres: url)

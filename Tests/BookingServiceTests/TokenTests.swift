@@ -9,7 +9,7 @@ import Testing
 /// keeps them valid, and nothing else opens or forges one.
 @Suite struct TokenTests {
     static func sessions(key: UInt8) throws -> Sessions {
-        Sessions(tokenLifetime: 900, tokenKey: try Vault(secret: Data(repeating: key, count: 32)).tokenKey)
+        Sessions(tokenLifetime: 900, vault: try Vault(secret: Data(repeating: key, count: 32)))
     }
 
     @Test func aTokenCarriesItsClaimsAndExpires() throws {

@@ -1,6 +1,11 @@
 @preconcurrency import Crypto
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Delivers one-time passwords. The server never logs them; a real deployment sends SMS.
 public protocol OTPSender: Sendable {
@@ -8,20 +13,18 @@ public protocol OTPSender: Sendable {
 }
 
 /// For tests and local runs: appends `{"txnId": …, "otp": …}` lines to a file (no mobile number).
+/// Each line is one `write` in append mode, so instances that share the file (several
+/// instances on one PostgreSQL store, one login going to two of them) never mix their lines.
 public final class OutboxOTPSender: OTPSender {
     let path: String
-    let lock = Mutex(())
     public init(path: String) { self.path = path }
     public func send(otp: String, mobile: String, transaction: String) {
-        lock.withLock { _ in
-            let line = Data("{\"txnId\":\"\(transaction)\",\"otp\":\"\(otp)\"}\n".utf8)
-            if let handle = FileHandle(forWritingAtPath: path) {
-                handle.seekToEndOfFile()
-                handle.write(line)
-                try? handle.close()
-            } else if !FileManager.default.createFile(atPath: path, contents: line, attributes: [.posixPermissions: 0o600]) {
-                FileHandle.standardError.write(Data("slotsim serve: cannot write the OTP outbox \(path)\n".utf8))
-            }
+        let line = Array("{\"txnId\":\"\(transaction)\",\"otp\":\"\(otp)\"}\n".utf8)
+        let file = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let written = file < 0 ? -1 : line.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        if file >= 0 { close(file) }
+        if written != line.count {
+            FileHandle.standardError.write(Data("slotsim serve: cannot write the OTP outbox \(path)\n".utf8))
         }
     }
 }

@@ -90,13 +90,15 @@ final class MemoryOTPLedger: OTPLedger {
 }
 
 /// The ledger of instances that share a PostgreSQL store: two tables in the store's schema
-/// (migration 2), read and written in short transactions that lock the one row they decide
-/// on (the mobile's, or the transaction's), so two instances never both accept a code or
-/// both send one inside the 3 minutes. Times are the database's, one clock for all instances.
+/// (migration 2). Each call is one short transaction that locks the one row it decides on
+/// (the mobile's, or the transaction's), so two instances never both accept a code or both
+/// send one inside the 3 minutes, with two statements between BEGIN and COMMIT (the ledger
+/// shares the journal's pool of connections). Times are the database's: one clock for all.
 final class PostgresOTPLedger: OTPLedger {
     let log: PostgresLog
-    /// A call that has no answer by then is answered 503: the connection pool waits without
-    /// end for a database it cannot reach.
+    /// A call without an answer by then is answered 503 (and rolls back if it gets that far):
+    /// a pool that cannot connect waits without end, and a query on a dropped connection
+    /// until TCP gives up.
     let deadlineSeconds: Double
 
     init(log: PostgresLog, deadlineSeconds: Double = 10) {
@@ -110,16 +112,15 @@ final class PostgresOTPLedger: OTPLedger {
     static let unavailable = APIError(503, "SRV0004", "the login store is unavailable; try again later")
 
     func begin(transaction: String, account: String, partner: String?, codeHash: String) async -> Result<Void, APIError> {
-        await answered { [transactions, accounts, log] in
+        let outcome: Result<Void, APIError> = await answered { [transactions, accounts, log] in
             try await log.client.withTransaction(logger: log.logger) { connection -> Result<Void, APIError> in
                 var b = PostgresBindings()
                 b.append(account)
-                try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(accounts) (account) VALUES ($1) ON CONFLICT (account) DO NOTHING", binds: b),
-                                           logger: log.logger)
+                // The upsert locks the mobile's row (a concurrent login for it waits here) and says how long ago its last code and its wrong codes were.
                 let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                    SELECT coalesce(extract(epoch FROM now() - last_sent)::float8, 1e12),
-                           coalesce(extract(epoch FROM now() - wrong_since)::float8, 1e12), wrong_count::int8
-                    FROM \(accounts) WHERE account = $1 FOR UPDATE
+                    INSERT INTO \(accounts) AS a (account) VALUES ($1) ON CONFLICT (account) DO UPDATE SET account = EXCLUDED.account
+                    RETURNING coalesce(extract(epoch FROM now() - a.last_sent)::float8, 1e12),
+                              coalesce(extract(epoch FROM now() - a.wrong_since)::float8, 1e12), a.wrong_count::int8
                     """, binds: b), logger: log.logger)
                 var found: (sent: Double, wrong: Double, count: Int)?
                 for try await row in rows.decode((Double, Double, Int).self) { found = row }
@@ -128,8 +129,6 @@ final class PostgresOTPLedger: OTPLedger {
                 if wrongAgo < 86_400, wrongCount >= Sessions.wrongCodesPerDayMax {
                     return .failure(Self.lockedRefusal(retryAfter: Int(86_400 - wrongAgo) + 1))
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "UPDATE \(accounts) SET last_sent = now() WHERE account = $1", binds: b),
-                                           logger: log.logger)
                 var t = PostgresBindings()
                 t.append(transaction)
                 t.append(account)
@@ -137,24 +136,23 @@ final class PostgresOTPLedger: OTPLedger {
                 t.append(codeHash)
                 t.append(Int(Sessions.otpLifetime))
                 try await connection.query(PostgresQuery(unsafeSQL: """
+                    WITH sent AS (UPDATE \(accounts) SET last_sent = now() WHERE account = $2)
                     INSERT INTO \(transactions) (txn_id, account, partner, code_hash, expires_at)
                     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8))
                     """, binds: t), logger: log.logger)
-                // Each login clears a few expired rows, so the tables stay the size of a day's traffic.
-                try await connection.query(PostgresQuery(unsafeSQL: """
-                    DELETE FROM \(transactions) WHERE txn_id IN (SELECT txn_id FROM \(transactions) WHERE expires_at < now() LIMIT 4)
-                    """), logger: log.logger)
-                try await connection.query(PostgresQuery(unsafeSQL: """
-                    DELETE FROM \(accounts) WHERE account IN (SELECT account FROM \(accounts)
-                        WHERE last_sent < now() - interval '1 day' AND (wrong_since IS NULL OR wrong_since < now() - interval '1 day') LIMIT 4)
-                    """), logger: log.logger)
+                // Past the deadline the request was answered 503: roll back rather than leave a code nobody was sent.
+                try Task.checkCancellation()
                 return .success(())
             }
         }
+        if case .success = outcome, Int.random(in: 0..<64) == 0 { Task { await self.prune() } }
+        return outcome
     }
 
     func confirm(transaction: String, codeHash: String, partner: String?) async -> Result<String, APIError> {
-        await answered { [transactions, accounts, log] in
+        // Ids are UUIDs: anything else is unknown (and a NUL, which `text` refuses, never reaches the database).
+        guard UUID(uuidString: transaction) != nil else { return .failure(Self.unknownTransaction) }
+        return await answered { [transactions, accounts, log] in
             try await log.client.withTransaction(logger: log.logger) { connection -> Result<String, APIError> in
                 var b = PostgresBindings()
                 b.append(transaction)
@@ -165,47 +163,111 @@ final class PostgresOTPLedger: OTPLedger {
                 for try await row in rows.decode((String, String, String, Bool, Int).self) { found = row }
                 guard let t = found, t.live, t.partner == (partner ?? "") else { return .failure(Self.unknownTransaction) }
                 guard t.code == codeHash else {
-                    var a = PostgresBindings()
-                    a.append(t.account)
+                    var w = PostgresBindings()
+                    w.append(transaction)
+                    w.append(t.account)
+                    // The third wrong code ends the transaction; every wrong code counts against the mobile's day.
+                    let attempt = t.attempts + 1 >= Sessions.otpAttemptsMax ? "DELETE FROM \(transactions) WHERE txn_id = $1"
+                        : "UPDATE \(transactions) SET attempts = attempts + 1 WHERE txn_id = $1"
                     try await connection.query(PostgresQuery(unsafeSQL: """
+                        WITH attempt AS (\(attempt))
                         UPDATE \(accounts) SET
                             wrong_count = CASE WHEN wrong_since IS NULL OR wrong_since <= now() - interval '1 day' THEN 1 ELSE wrong_count + 1 END,
                             wrong_since = CASE WHEN wrong_since IS NULL OR wrong_since <= now() - interval '1 day' THEN now() ELSE wrong_since END
-                        WHERE account = $1
-                        """, binds: a), logger: log.logger)
-                    let sql = t.attempts + 1 >= Sessions.otpAttemptsMax ? "DELETE FROM \(transactions) WHERE txn_id = $1"
-                        : "UPDATE \(transactions) SET attempts = attempts + 1 WHERE txn_id = $1"
-                    try await connection.query(PostgresQuery(unsafeSQL: sql, binds: b), logger: log.logger)
+                        WHERE account = $2
+                        """, binds: w), logger: log.logger)
+                    try Task.checkCancellation()
                     return .failure(Self.wrongCode)
                 }
                 try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(transactions) WHERE txn_id = $1", binds: b), logger: log.logger)
+                // Past the deadline the request was answered 503: roll back, so the code still works for a retry.
+                try Task.checkCancellation()
                 return .success(t.account)
             }
         }
     }
 
-    /// `call`'s outcome, or 503 if it failed or had no answer within ``deadlineSeconds`` (the
-    /// call is then cancelled, and a pool still waiting to connect lets go at once: the two
-    /// calls of `aLoginWithoutItsDatabaseIsA503` take about twice the deadline).
-    private func answered<T: Sendable>(_ call: @escaping @Sendable () async throws -> Result<T, APIError>) async -> Result<T, APIError> {
-        let deadline = deadlineSeconds
+    /// Drops expired transactions, and mobiles whose limits have all lapsed, a batch at a
+    /// time: every 64th login starts it, after its own transaction, and it skips rows
+    /// that another call holds (the conditions are checked again on the locked rows).
+    func prune() async {
         do {
-            return try await withThrowingTaskGroup(of: Result<T, APIError>?.self) { group in
-                group.addTask { try await call() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(deadline))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let outcome = first else {
-                    log.logger.warning("OTP ledger: no answer from PostgreSQL in \(deadline) s")
-                    return .failure(Self.unavailable)
-                }
-                return outcome
-            }
+            try await log.client.query(PostgresQuery(unsafeSQL: """
+                DELETE FROM \(transactions) WHERE txn_id IN
+                    (SELECT txn_id FROM \(transactions) WHERE expires_at < now() LIMIT 256 FOR UPDATE SKIP LOCKED)
+                AND expires_at < now()
+                """), logger: log.logger)
+            try await log.client.query(PostgresQuery(unsafeSQL: """
+                DELETE FROM \(accounts) WHERE account IN
+                    (SELECT account FROM \(accounts) WHERE last_sent < now() - interval '1 day'
+                         AND (wrong_since IS NULL OR wrong_since < now() - interval '1 day') LIMIT 256 FOR UPDATE SKIP LOCKED)
+                AND last_sent < now() - interval '1 day' AND (wrong_since IS NULL OR wrong_since < now() - interval '1 day')
+                """), logger: log.logger)
         } catch {
-            log.logger.warning("OTP ledger: \(error)")
-            return .failure(Self.unavailable)
+            log.logger.warning("OTP ledger: pruning failed (\(type(of: error)))")
         }
+    }
+
+    /// `call`'s outcome, or 503 if it failed or has no answer within ``deadlineSeconds``. The
+    /// call runs in a task of its own, cancelled at the deadline; the request does not wait
+    /// for it (a query in flight does not stop when cancelled).
+    private func answered<T: Sendable>(_ call: @escaping @Sendable () async throws -> Result<T, APIError>) async -> Result<T, APIError> {
+        let answer = Answer<T>(), deadline = deadlineSeconds, logger = log.logger
+        return await withCheckedContinuation { continuation in
+            answer.waiting(continuation)
+            let work = Task {
+                do {
+                    answer.give(try await call())
+                } catch {
+                    // The type only: a PostgreSQL error's description carries the query and its binds.
+                    logger.warning("OTP ledger: \(type(of: error))")
+                    answer.give(.failure(Self.unavailable))
+                }
+            }
+            answer.timer(Task {
+                try? await Task.sleep(for: .seconds(deadline))
+                guard !Task.isCancelled, answer.give(.failure(Self.unavailable)) else { return }
+                work.cancel()
+                logger.warning("OTP ledger: no answer from PostgreSQL in \(deadline) s")
+            })
+        }
+    }
+}
+
+/// The first of a ledger call's outcome and its deadline, handed once to the request that waits.
+private final class Answer<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result<T, APIError>, Never>?
+        var given = false
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func waiting(_ continuation: CheckedContinuation<Result<T, APIError>, Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// The deadline's task: cancelled as soon as the outcome is given (at once if it already was).
+    func timer(_ task: Task<Void, Never>) {
+        let given = state.withLock { s in
+            s.timer = task
+            return s.given
+        }
+        if given { task.cancel() }
+    }
+
+    /// Resumes the waiting request with `outcome` unless it has one already; returns whether it did.
+    @discardableResult
+    func give(_ outcome: Result<T, APIError>) -> Bool {
+        let taken = state.withLock { s -> (CheckedContinuation<Result<T, APIError>, Never>?, Task<Void, Never>?)? in
+            guard !s.given else { return nil }
+            s.given = true
+            defer { s.continuation = nil }
+            return (s.continuation, s.timer)
+        }
+        guard let (continuation, timer) = taken else { return false }
+        timer?.cancel()
+        continuation?.resume(returning: outcome)
+        return true
     }
 }

@@ -107,7 +107,8 @@ final class PostgresLog: Sendable {
                 + "code_hash text NOT NULL, expires_at timestamptz NOT NULL, attempts int NOT NULL DEFAULT 0)",
              "CREATE INDEX ON \(schema).otp_transactions (expires_at)",
              "CREATE TABLE \(schema).otp_accounts (account text PRIMARY KEY, last_sent timestamptz, wrong_since timestamptz, "
-                + "wrong_count int NOT NULL DEFAULT 0)"],
+                + "wrong_count int NOT NULL DEFAULT 0)",
+             "CREATE INDEX ON \(schema).otp_accounts (last_sent)"],
         ]
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)

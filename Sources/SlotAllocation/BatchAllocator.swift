@@ -18,14 +18,15 @@
 /// Back of the envelope for 10 million registrants with 5 preferences and 100,000
 /// sessions of 2 categories: the caller's arrays hold about 480 MB. Deferred acceptance
 /// adds 24 bytes per registrant of state (ranks, progress, facts), 26 bytes per
-/// first-round proposal and 80 MB of category heaps, and each proposal costs
+/// first-round proposal, 80 MB of category heaps and 32 MB of member records for the
+/// reserve's heaps (16 bytes per unit of every category but the last), and each proposal costs
 /// O(categories × log capacity); serial dictatorship in priority order adds 44 bytes per
 /// registrant (packed record, position, outcome). Arrays this large are made so that
 /// Linux may back them with 2 MB pages (``LargeArrays``).
 public struct BatchAllocator: Sendable {
     let policy: CompiledPolicy
-    /// Bytes of category heaps per group of sessions in deferred acceptance (about L2's
-    /// share); tests make it tiny to run the partition over many groups.
+    /// Bytes of category heaps and their member records per group of sessions in deferred
+    /// acceptance (about L2's share); tests make it tiny to run the partition over many groups.
     var heapBytesPerGroup = 256 * 1024
 
     public static let registrantsMax = 200_000_000

@@ -1,11 +1,6 @@
 @preconcurrency import Crypto
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Delivers one-time passwords. The server never logs them; a real deployment sends SMS.
 public protocol OTPSender: Sendable {
@@ -49,7 +44,7 @@ final class Sessions: Sendable {
     static let wrongCodesPerDayMax = 10
     let tokenLifetime: TimeInterval
     private let vault: Vault
-    let ledger: any OTPLedger
+    private let ledger: any OTPLedger
 
     init(tokenLifetime: TimeInterval, vault: Vault, ledger: any OTPLedger = MemoryOTPLedger()) {
         self.tokenLifetime = tokenLifetime

@@ -150,8 +150,10 @@ final class PostgresOTPLedger: OTPLedger {
     }
 
     func confirm(transaction: String, codeHash: String, partner: String?) async -> Result<String, APIError> {
-        // Ids are UUIDs: anything else is unknown (and a NUL, which `text` refuses, never reaches the database).
-        guard UUID(uuidString: transaction) != nil else { return .failure(Self.unknownTransaction) }
+        // Ids are UUIDs: anything else is unknown, and a NUL (which `text` refuses) never reaches
+        // the database. `UUID(uuidString:)` alone reads up to a NUL and accepts what follows it.
+        let canonical = transaction.utf8.count == 36 && transaction.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0.isHexDigit }
+        guard canonical, UUID(uuidString: transaction) != nil else { return .failure(Self.unknownTransaction) }
         return await answered { [transactions, accounts, log] in
             try await log.client.withTransaction(logger: log.logger) { connection -> Result<String, APIError> in
                 var b = PostgresBindings()
@@ -270,4 +272,8 @@ private final class Answer<T: Sendable>: Sendable {
         continuation?.resume(returning: outcome)
         return true
     }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool { (0x30...0x39).contains(self) || (0x61...0x66).contains(self | 0x20) }
 }

@@ -29,7 +29,8 @@ extension BatchAllocator {
         let memberStride = 2 + orders.count
         let last = policy.category(atStep: k - 1)
         var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k, last: last, memberStride: memberStride)
-        let blocks = (0..<sessionCount).map { heaps.block($0) }, poolBlocks = (0..<sessionCount).map { heaps.poolBlock($0) }
+        // (Shared, not copied: the heaps' storage is borrowed mutably while these are read.)
+        let blocks = heaps.blockStart, poolBlocks = heaps.poolStart
 
         // Rounds: every pending registrant proposes to its next eligible preference; the
         // proposals are partitioned by group of sessions (a radix partition with a small
@@ -106,7 +107,7 @@ extension BatchAllocator {
                 for j in 0..<proposals {
                     let s = Int(payload[j * payloadStride])
                     let out = admit(payload.baseAddress! + j * payloadStride + 1, block: blocks[s], poolBlock: poolBlocks[s], words, pool,
-                                    spare: spare.baseAddress!, memberStride: memberStride, orderOfCategory: orderOfCategory)
+                                    spare: spare.baseAddress!, memberStride: memberStride, last: last, orderOfCategory: orderOfCategory)
                     if out >= 0 {
                         rejectedBits[out >> 6] |= 1 << UInt64(out & 63)
                         rejectedCount += 1
@@ -264,18 +265,18 @@ extension BatchAllocator {
     /// processing order: the proposer enters the first category with room or a worse-ranked
     /// member, the displaced member flows on the same way (its record comes out of the pool, in
     /// cache, into one of the two `spare` records). Returns who flows out of the last category
-    /// (rejected), or -1.
+    /// (rejected), or -1. `last` is the category processed last.
     @inline(__always)
     private func admit(_ proposer: UnsafePointer<UInt32>, block: Int, poolBlock: Int, _ words: UnsafeMutableBufferPointer<UInt64>,
                        _ pool: UnsafeMutableBufferPointer<UInt32>, spare: UnsafeMutablePointer<UInt32>, memberStride: Int,
-                       orderOfCategory: [Int]) -> Int {
+                       last: Int, orderOfCategory: [Int]) -> Int {
         var member = proposer, free = spare
-        let k = policy.categoryCount, lastCategory = policy.category(atStep: k - 1)
+        let k = policy.categoryCount
         for step in 0..<k {
             let c = policy.category(atStep: step)
             guard member[1] & (1 << c) != 0 else { continue }
             switch CategoryHeaps.offer(member, rank: member[2 + orderOfCategory[c]], words, pool, memberStride: memberStride,
-                                       categoryCount: k, block: block, poolBlock: poolBlock, category: c, last: lastCategory,
+                                       categoryCount: k, block: block, poolBlock: poolBlock, category: c, last: last,
                                        displacedInto: free) {
             case .absorbed: return -1
             case .refused: continue
@@ -298,7 +299,7 @@ extension BatchAllocator {
 ///
 /// In the category processed last, `member` is the registrant: whoever it displaces is
 /// rejected, and needs nothing else. In the others it is a slot in the session's part of
-/// the pool (from `poolBlock(s)`, the categories in index order, `memberStride` words per
+/// the pool (from `poolStart[s]`, the categories in index order, `memberStride` words per
 /// slot), which holds the member's record: registrant, eligible categories, rank per order.
 /// A member keeps its slot while its entry moves in the heap; a newcomer who displaces it
 /// takes the slot over. So a member displaced to the next category brings its record from
@@ -309,8 +310,10 @@ struct CategoryHeaps {
 
     private(set) var words: [UInt64]
     private(set) var pool: [UInt32]
-    private let blockStart: [Int]
-    private let poolStart: [Int]
+    /// Where each session's block starts in `words`.
+    let blockStart: [Int]
+    /// Where each session's part of the pool starts.
+    let poolStart: [Int]
     let categoryCount: Int
     /// The category processed last.
     let last: Int
@@ -341,12 +344,6 @@ struct CategoryHeaps {
             for c in 0..<k { words[starts[s] + c] = UInt64(UInt32(capacity[s * k + c])) }
         }
     }
-
-    /// Where session `s`'s block starts.
-    func block(_ s: Int) -> Int { blockStart[s] }
-
-    /// Where session `s`'s part of the pool starts.
-    func poolBlock(_ s: Int) -> Int { poolStart[s] }
 
     /// Calls `body` with the heaps' words and pool, for ``offer(_:rank:_:_:memberStride:categoryCount:block:poolBlock:category:last:displacedInto:)``
     /// (`last` is the category processed last).

@@ -89,8 +89,9 @@ public struct BatchAllocator: Sendable {
     /// not, and then only to be inverted). When the order is the registrants' own (first
     /// come, first served on a list kept in request order), their arrays are read as they
     /// are. Otherwise each registrant's facts and (up to five) preferences are packed into
-    /// one 32-byte record, written straight to the registrant's position: a stream of reads and half a cache line written per
-    /// registrant, in a loop whose writes do not wait for each other. The decision loop then
+    /// one 32-byte record, written straight to the registrant's position: a stream of reads
+    /// and half a cache line written per registrant, in a loop whose writes do not wait for
+    /// each other. The decision loop then
     /// reads the records as a stream and writes each outcome, 8 bytes, at its position; a
     /// last pass walks the registrants in their own order and fetches their outcomes, so the
     /// result's three arrays are written as streams and each registrant costs one

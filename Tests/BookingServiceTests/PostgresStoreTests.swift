@@ -129,6 +129,9 @@ import Testing
                 let token = try #require(ServerTests.json(confirmed)["token"] as? String)
                 #expect(try await ServerTests.register(clientA, token: token).status == .ok)
                 #expect(try await ServerTests.register(clientB, token: token).status == .ok)
+                // A txnId that is no UUID (here with a NUL, which PostgreSQL's text refuses) is unknown, not a 503.
+                let bogus = try await Self.confirm(clientA, "\(txn)\u{0}", code)
+                #expect(bogus.status == .unauthorized && ServerTests.json(bogus)["errorCode"] as? String == "USRAUT0003", "\(bogus.status) \(ServerTests.json(bogus))")
                 let reused = try await Self.confirm(clientA, txn, code)
                 #expect(reused.status == .unauthorized && ServerTests.json(reused)["errorCode"] as? String == "USRAUT0003", "a code works once")
                 // Three wrong codes, spread over both instances, end the transaction.

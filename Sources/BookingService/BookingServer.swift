@@ -190,23 +190,22 @@ public final class BookingServer: Sendable {
         v2.get("appointment/sessions/public/findByDistrict") { request, context in
             try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
-            if let hit = self.cachedResponse("find/\(district)/\(day)") { return hit }
-            let list = self.store.published.centersOf[district].compactMap { c -> [String: Any]? in
-                guard let s = self.store.published.session(center: c, day: day) else { return nil }
-                return self.centerJSON(c).merging(self.sessionJSON(s)) { a, _ in a }
-            }
-            return self.cached(["sessions": list], key: "find/\(district)/\(day)")
+            return self.find(self.store.published.centersOf[district], day: day, key: "find/\(district)/\(day)")
         }
         v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
             try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
-            if let hit = self.cachedResponse("calendar/\(district)/\(day)") { return hit }
-            let centers = self.store.published.centersOf[district].map { c -> [String: Any] in
-                var center = self.centerJSON(c)
-                center["sessions"] = (day..<(day + 7)).compactMap { self.store.published.session(center: c, day: $0).map(self.sessionJSON) }
-                return center
-            }
-            return self.cached(["centers": centers], key: "calendar/\(district)/\(day)")
+            return self.calendar(self.store.published.centersOf[district], day: day, key: "calendar/\(district)/\(day)")
+        }
+        v2.get("appointment/sessions/public/findByPin") { request, context in
+            try self.limitPublic(request, context)
+            let (pincode, day) = try self.pincodeAndDay(request)
+            return self.find(self.store.published.centersOfPincode[pincode] ?? [], day: day, key: "findPin/\(pincode)/\(day)")
+        }
+        v2.get("appointment/sessions/public/calendarByPin") { request, context in
+            try self.limitPublic(request, context)
+            let (pincode, day) = try self.pincodeAndDay(request)
+            return self.calendar(self.store.published.centersOfPincode[pincode] ?? [], day: day, key: "calendarPin/\(pincode)/\(day)")
         }
         // Login.
         v2.post("auth/public/generateOTP") { request, context in
@@ -288,6 +287,27 @@ public final class BookingServer: Sendable {
             case .failure(let error): throw error
             }
         }
+        v2.post("appointment/reschedule") { request, context in
+            let account = try self.account(request)
+            let key = try self.idempotencyKey(request)
+            var request = request
+            let body = try await API.body(&request, context, allowed: ["appointment_id", "session_id", "slot"],
+                                          required: ["appointment_id", "session_id", "slot"])
+            let appointment = try API.string(body, "appointment_id", maxLength: 64)
+            let sessionID = try API.string(body, "session_id", maxLength: 64)
+            let slotText = try API.string(body, "slot", maxLength: 32)
+            guard let session = self.store.published.sessions[sessionID] else { throw APIError(400, "APPOIN0018", "no such session_id") }
+            let slots = self.store.published.centers[session.center].spec.slots
+            guard let slot = slots.firstIndex(where: { API.slotText($0) == slotText }) else {
+                throw APIError(400, "APPOIN0015", "slot must be one of the session's: \(slots.map(API.slotText).joined(separator: ", "))")
+            }
+            let record = JournalRecord.reschedule(appointment: appointment, account: account, session: sessionID, slot: slot,
+                                                  now: self.now, idempotencyKey: key)
+            switch await self.commit(record, "reschedule") {
+            case .success: return Response(status: .noContent)
+            case .failure(let error): throw error
+            }
+        }
         addStaffRoutes(v2)
         return router
     }
@@ -365,7 +385,7 @@ public final class BookingServer: Sendable {
     }
 
     func limit(_ context: ServiceContext) throws {
-        let (allowed, retry) = limiter.allow(context.remoteAddress?.ipAddress ?? "unknown")
+        let (allowed, retry) = limiter.allow(context.limitKey)
         guard allowed else { throw APIError(429, "USRRES0429", "too many requests from this address; retry after \(retry)") }
     }
 
@@ -394,6 +414,36 @@ public final class BookingServer: Sendable {
             guard allowed else { throw APIError(429, "USRRES0431", "too many requests with this token; retry after \(retry)") }
         }
         return token.account
+    }
+
+    /// The sessions of `centers` on `day`, each with its centre (findByDistrict, findByPin).
+    func find(_ centers: [Int], day: Int, key: String) -> Response {
+        if let hit = cachedResponse(key) { return hit }
+        let list = centers.compactMap { c -> [String: Any]? in
+            guard let s = store.published.session(center: c, day: day) else { return nil }
+            return centerJSON(c).merging(sessionJSON(s)) { a, _ in a }
+        }
+        return cached(["sessions": list], key: key)
+    }
+
+    /// Every one of `centers` with its sessions of 7 days from `day` (calendarByDistrict, calendarByPin).
+    func calendar(_ centers: [Int], day: Int, key: String) -> Response {
+        if let hit = cachedResponse(key) { return hit }
+        let list = centers.map { c -> [String: Any] in
+            var center = centerJSON(c)
+            center["sessions"] = (day..<(day + 7)).compactMap { store.published.session(center: c, day: $0).map(sessionJSON) }
+            return center
+        }
+        return cached(["centers": list], key: key)
+    }
+
+    /// A 6-digit Indian pincode (one without centres gives empty lists) and the date.
+    func pincodeAndDay(_ request: Request) throws -> (Int, Int) {
+        guard let text = request.uri.queryParameters.get("pincode"), text.utf8.count == 6, text.utf8.allSatisfy({ (48...57).contains($0) }),
+              let pincode = Int(text), pincode >= 110_000 else {
+            throw APIError(400, "USRRES0001", "pincode must be a 6-digit Indian pincode (110000 to 999999)")
+        }
+        return (pincode, try API.day(request.uri.queryParameters.get("date").map { String($0) }, epoch: epoch))
     }
 
     func districtAndDay(_ request: Request) throws -> (Int, Int) {

@@ -25,6 +25,8 @@ enum JournalRecord: Codable, Sendable {
     case schedule(appointment: String, account: String, beneficiaries: [String], session: String, slot: Int, dose: Int,
                   now: Int, idempotencyKey: String?)
     case cancel(appointment: String, account: String, beneficiaries: [String], now: Int, idempotencyKey: String?)
+    /// Every beneficiary of the appointment moved to `session` and `slot`, all or none.
+    case reschedule(appointment: String, account: String, session: String, slot: Int, now: Int, idempotencyKey: String?)
     /// Centre staff admitted a person without an appointment: a registered one, or one
     /// registered on the spot (`registration`, a `.beneficiary` record kept only if the walk-in is).
     indirect case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int, registration: JournalRecord?)
@@ -82,6 +84,8 @@ final class BookingStore: @unchecked Sendable {
 
     let engine: BookingEngine
     let published: Published
+    /// Online booking for a session closes at this second of its day (the policy's).
+    let bookingCloseSecond: Int
     let vault: Vault
     let storage: Storage
     let books = Mutex(Books())
@@ -233,6 +237,7 @@ final class BookingStore: @unchecked Sendable {
             engine = try BookingEngine(policy: topology.policy, configuration: BookingEngineConfiguration(
                 horizonDays: topology.days + 1, sessionShards: 64, beneficiaryShards: 64, idempotencyEntriesPerShard: 0))
             published = try Published(topology, engine: engine)
+            bookingCloseSecond = topology.policy.bookingCloseSecondOfDay
         } catch {
             storage.close()
             throw .configuration("\(error)")
@@ -365,11 +370,52 @@ final class BookingStore: @unchecked Sendable {
             }
             let left = booked.beneficiaries.filter { !cancelling.contains($0) }
             if left.isEmpty { b.appointments[appointment] = nil } else { b.appointments[appointment]!.beneficiaries = left }
-            if let key { b.idempotent[account + "/cancel/" + key] = appointment }
+            if let key { b.idempotent[account + "/cancel/" + key] = appointment + " " + Self.fingerprint(cancelling: appointment, references) }
             return .success(appointment)
+        case let .reschedule(appointment, account, sessionID, slot, now, key):
+            return reschedule(appointment, account, sessionID, slot, now, key, &b)
         case .walkIn, .vaccinated, .noShow:
             return applyStaff(record, &b)
         }
+    }
+
+    /// Moves every beneficiary of an appointment, all or none: each is moved in the engine (which
+    /// keeps a person's old unit if the new one cannot be had), and those moved before a refusal
+    /// are moved back. Moving back cannot be refused: each goes to the unit it just left, under
+    /// rules that only widen with time, and nothing else changes the engine meanwhile (the books'
+    /// lock is held). For that, an appointment whose session has closed for booking stays put.
+    private func reschedule(_ appointment: String, _ account: String, _ sessionID: String, _ slot: Int, _ now: Int, _ key: String?,
+                            _ b: inout Books) -> Result<String, APIError> {
+        guard let booked = b.appointments[appointment], booked.account == account else {
+            return .failure(APIError(400, "APPOIN0044", "no such appointment_id for this mobile number"))
+        }
+        guard let target = published.sessions[sessionID] else { return .failure(APIError(400, "APPOIN0018", "no such session_id")) }
+        guard let origin = published.sessions[booked.session] else { return .failure(APIError(500, "SRV0003", "an appointment's session is not published")) }
+        let closesAt = origin.day * 86_400 + bookingCloseSecond
+        guard now < closesAt else {
+            return .failure(APIError(400, "APPOIN0049", "the appointment's session has closed for booking: it can be cancelled, not moved"))
+        }
+        let lives = booked.beneficiaries.map { engine.liveAppointment(of: b.people[$0]!.engineID, dose: booked.dose, now: now) }
+        guard lives.allSatisfy({ $0?.state == .booked }) else {
+            return .failure(APIError(400, "APPOIN0046", "the appointment can no longer be changed: the dose was given, or it is a walk-in at the centre"))
+        }
+        var moved: [AppointmentID] = []
+        for live in lives {
+            switch engine.reschedule(live!.id, to: target.index, slot: slot, now: now) {
+            case .success(let a): moved.append(a.id)
+            case .failure(let refusal):
+                for id in moved {
+                    guard case .success = engine.reschedule(id, to: origin.index, slot: booked.slot, now: now) else {
+                        return .failure(APIError(500, "SRV0003", "a partial reschedule could not be undone"))
+                    }
+                }
+                return .failure(Self.apiError(refusal))
+            }
+        }
+        b.appointments[appointment]!.session = sessionID
+        b.appointments[appointment]!.slot = slot
+        if let key { b.idempotent[account + "/reschedule/" + key] = appointment + " " + Self.fingerprint(moving: appointment, sessionID, slot) }
+        return .success(appointment)
     }
 
     /// The staff records: the engine decides; the books follow.
@@ -446,12 +492,15 @@ final class BookingStore: @unchecked Sendable {
         return Vault.sha256Hex(text + policy)
     }
 
-    /// The idempotency entry a record would hit, and (for schedule) its request's fingerprint.
-    static func idempotency(_ record: JournalRecord) -> (String, String?)? {
+    /// The idempotency entry a record would hit, and its request's fingerprint.
+    static func idempotency(_ record: JournalRecord) -> (String, String)? {
         switch record {
         case let .schedule(_, account, references, session, slot, dose, _, key?):
             (account + "/schedule/" + key, fingerprint(dose, session, slot, references))
-        case let .cancel(_, account, _, _, key?): (account + "/cancel/" + key, nil)
+        case let .cancel(appointment, account, references, _, key?):
+            (account + "/cancel/" + key, fingerprint(cancelling: appointment, references))
+        case let .reschedule(appointment, account, session, slot, _, key?):
+            (account + "/reschedule/" + key, fingerprint(moving: appointment, session, slot))
         default: nil
         }
     }
@@ -459,6 +508,16 @@ final class BookingStore: @unchecked Sendable {
     /// What a schedule request asked for, to tell a retry from a different request under the same key.
     static func fingerprint(_ dose: Int, _ session: String, _ slot: Int, _ beneficiaries: [String]) -> String {
         "\(dose)/\(session)/\(slot)/\(beneficiaries.joined(separator: ","))"
+    }
+
+    /// What a cancel request asked for: the appointment and whom (none named = all), in any order.
+    static func fingerprint(cancelling appointment: String, _ beneficiaries: [String]) -> String {
+        "\(appointment)/\(beneficiaries.sorted().joined(separator: ","))"
+    }
+
+    /// What a reschedule request asked for.
+    static func fingerprint(moving appointment: String, _ session: String, _ slot: Int) -> String {
+        "\(appointment)/\(session)/\(slot)"
     }
 
     private func rollback(_ booked: [AppointmentID], _ now: Int) {
@@ -580,7 +639,9 @@ final class BookingStore: @unchecked Sendable {
     static func earlierAnswer(_ record: JournalRecord, _ b: Books) -> Result<String, APIError>? {
         guard let (key, fingerprint) = idempotency(record), let earlier = b.idempotent[key] else { return nil }
         let parts = earlier.split(separator: " ", maxSplits: 1)
-        guard fingerprint == nil || (parts.count == 2 && parts[1] == fingerprint!) else {
+        // A cancel remembered by an older version (a snapshot or journal from before cancels had
+        // fingerprints) holds the appointment alone: it answers as it did then.
+        guard parts.count == 1 || parts[1] == fingerprint else {
             return .failure(APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request"))
         }
         return .success(String(parts[0]))

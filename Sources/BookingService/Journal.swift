@@ -6,7 +6,9 @@ import Synchronization
 /// (`[length: UInt32 LE][CRC-32: UInt32 LE][payload]`), written by one thread that takes
 /// every record queued meanwhile, writes them and calls `fsync` once (group commit). A
 /// request is acknowledged only after its record's `fsync`. On start the file is read back;
-/// a torn or corrupt tail (a crash mid-write) is detected by its length or checksum and cut off.
+/// a torn or corrupt tail (a crash mid-write) is detected by its length or checksum and cut off
+/// (kept beside the journal). Damage followed by a valid record is not a crash's tail: the
+/// server refuses to start rather than cut acknowledged records.
 final class Journal: @unchecked Sendable {
     // @unchecked: `fd` is written once in init; everything else is behind `state`.
     private let fd: Int32
@@ -65,6 +67,18 @@ final class Journal: @unchecked Sendable {
             Foundation.close(fd)
             throw .journal("\(path) is in use by another slotsim serve (one server per data directory)")
         }
+        if let valid = parsed.validRecordAfterDamage {
+            // A crash tears only the last batch, which was never acknowledged; valid records after
+            // the damage mean damage to acknowledged data. Cutting them would lose bookings, so the
+            // server refuses to start and says how to proceed.
+            Foundation.close(fd)
+            throw .journal("""
+                \(path) is damaged at byte \(parsed.end), and a valid record starts at byte \(valid) after it: this is not \
+                the torn tail a crash leaves, and acknowledged changes may follow the damage. The file is left as it is. \
+                Restore the data directory from a backup, or keep only what precedes the damage with \
+                `cp \(path) \(path).bak && truncate -s \(parsed.end) \(path)`
+                """)
+        }
         if let torn = parsed.tornTail {
             // A torn or corrupt tail: never acknowledged if it is a crash's half-written batch. The cut
             // bytes are kept beside the journal, so nothing is destroyed if it was damage instead.
@@ -91,6 +105,8 @@ final class Journal: @unchecked Sendable {
         var lastStart = 0
         var lastCRC: UInt32 = 0
         var tornTail: Data? = nil
+        /// Where the first valid record after the torn tail starts (a file offset), if one does.
+        var validRecordAfterDamage: Int? = nil
     }
 
     /// The first record's payload, if the file has a valid one.
@@ -121,8 +137,27 @@ final class Journal: @unchecked Sendable {
         }
         parsed.count = parsed.records.count
         parsed.end = base + offset
-        if offset < bytes.count, limit == .max { parsed.tornTail = Data(bytes[offset...]) }
+        if offset < bytes.count, limit == .max {
+            parsed.tornTail = Data(bytes[offset...])
+            parsed.validRecordAfterDamage = validRecord(in: bytes, after: offset).map { base + $0 }
+        }
         return parsed
+    }
+
+    /// The first offset after `damage` where a whole valid record starts, if any. Every payload
+    /// is a JSON object, so a candidate must span `{`…`}` before its checksum is computed: a scan
+    /// of damaged bytes stays linear.
+    static func validRecord(in bytes: [UInt8], after damage: Int) -> Int? {
+        var offset = damage + 1
+        while offset + 8 < bytes.count {
+            defer { offset += 1 }
+            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            guard length >= 2, length <= recordMax, offset + 8 + length <= bytes.count,
+                  bytes[offset + 8] == UInt8(ascii: "{"), bytes[offset + 7 + length] == UInt8(ascii: "}") else { continue }
+            let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
+            if CRC32.checksum(Array(bytes[(offset + 8)..<(offset + 8 + length)])) == crc { return offset }
+        }
+        return nil
     }
 
     private init(fd: Int32, path: String, position: JournalPosition) {

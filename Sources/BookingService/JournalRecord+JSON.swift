@@ -37,6 +37,10 @@ private struct RecordWriter {
             open("cancel")
             field("appointment", appointment); field("account", account); field("beneficiaries", beneficiaries)
             field("now", now); field("idempotencyKey", idempotencyKey)
+        case let .reschedule(appointment, account, session, slot, now, idempotencyKey):
+            open("reschedule")
+            field("appointment", appointment); field("account", account); field("session", session)
+            field("slot", slot); field("now", now); field("idempotencyKey", idempotencyKey)
         case let .walkIn(appointment, reference, session, dose, now, registration):
             open("walkIn")
             field("appointment", appointment); field("reference", reference); field("session", session)

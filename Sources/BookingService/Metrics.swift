@@ -37,7 +37,7 @@ final class ServiceMetrics: Sendable {
         series.latency.record(duration)
     }
 
-    /// A change acknowledged (on disk): beneficiary, schedule, cancel, walk_in, vaccinated, no_show.
+    /// A change acknowledged (on disk): beneficiary, schedule, cancel, reschedule, walk_in, vaccinated, no_show.
     func change(_ kind: String) {
         counter(changes, kind, name: "slotsim_changes_total", label: "kind", help: "Changes acknowledged after they were written to the journal").increment()
     }

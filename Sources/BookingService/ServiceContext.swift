@@ -12,6 +12,21 @@ struct ServiceContext: RequestContext, RemoteAddressRequestContext {
     }
 
     var maxUploadSize: Int { 16 * 1024 }
+
+    /// Whom the per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one
+    /// subscriber's usual share, so rotating addresses inside it gains nothing). An IPv4
+    /// address mapped into IPv6 counts as itself.
+    var limitKey: String { Self.limitKey(remoteAddress) }
+
+    static func limitKey(_ address: SocketAddress?) -> String {
+        guard case .v6(let v6) = address else { return address?.ipAddress ?? "unknown" }
+        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
+    }
 }
 
 /// Every error leaves as a JSON body `{"errorCode": …, "error": …}`, never a bare page or a
@@ -24,9 +39,10 @@ struct JSONErrorMiddleware: RouterMiddleware {
     static let routes: [(method: String, path: [Substring])] = [
         ("GET", "admin/location/states"), ("GET", "admin/location/districts/:state_id"),
         ("GET", "appointment/sessions/public/findByDistrict"), ("GET", "appointment/sessions/public/calendarByDistrict"),
+        ("GET", "appointment/sessions/public/findByPin"), ("GET", "appointment/sessions/public/calendarByPin"),
         ("POST", "auth/public/generateOTP"), ("POST", "auth/public/confirmOTP"), ("POST", "auth/generateOTP"), ("POST", "auth/confirmOTP"),
         ("POST", "registration/beneficiary/new"), ("GET", "appointment/beneficiaries"), ("POST", "appointment/schedule"),
-        ("POST", "appointment/cancel"), ("POST", "centre/walkin"), ("POST", "centre/vaccinated"), ("POST", "centre/noshow"),
+        ("POST", "appointment/cancel"), ("POST", "appointment/reschedule"), ("POST", "centre/walkin"), ("POST", "centre/vaccinated"), ("POST", "centre/noshow"),
         ("GET", "admin/sessions/report"),
     ].map { ($0.0, ("api/v2/" + $0.1).split(separator: "/")) }
 

@@ -97,6 +97,8 @@ struct Published: Sendable {
     var byIndex: [SessionIndex: PublishedSession]
     var days: Int
     var vaccines: [Vaccine]
+    /// Centres by pincode, in the order they are listed.
+    var centersOfPincode: [Int: [Int]]
 
     init(_ topology: ServiceTopology, engine: BookingEngine) throws(SlotAllocationError) {
         stateName = topology.stateName
@@ -108,6 +110,7 @@ struct Published: Sendable {
         sessions = [:]
         byCenterDay = []
         byIndex = [:]
+        centersOfPincode = [:]
         for (d, district) in topology.districts.enumerated() {
             var list: [Int] = []
             for spec in district.centers {
@@ -125,6 +128,7 @@ struct Published: Sendable {
                 centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: 110_001 + d * 100 + number % 100,
                                                spec: spec))
                 list.append(number)
+                centersOfPincode[centers[number].pincode, default: []].append(number)
             }
             centersOf.append(list)
         }

@@ -21,7 +21,8 @@ extension BookingEngine {
     }
 
     /// Holds a unit: it counts against capacity at once and lapses after the policy's
-    /// `holdTimeoutSeconds` unless ``confirm(_:now:requestID:)`` comes first.
+    /// `holdTimeoutSeconds`, or at the session's booking close if that comes sooner, unless
+    /// ``confirm(_:now:requestID:)`` comes first.
     public func hold(_ beneficiary: BeneficiaryID, session: SessionIndex, slot: Int, dose: Dose, now: Int,
                      requestID: RequestID? = nil) -> Result<Appointment, BookingRefusal> {
         withBeneficiary(beneficiary, now, requestID, .hold) { registry, local in
@@ -241,9 +242,11 @@ extension BookingEngine {
         let person = registry.applicant(local, dose: dose, policy: policy)
         let serial = nextSerial(old)
         let id = AppointmentID(beneficiary: beneficiary, dose: dose, serial: serial)
-        let expiresAt = now + policy.holdTimeout
+        var expiresAt = now + policy.holdTimeout
         let taken: Result<Int, BookingRefusal>? = withSession(session.rawValue) { inventory, s in
             if let refusal = onlineRefusal(inventory, s, slot, person, now: now) { return .failure(refusal) }
+            // A hold never outlives the booking close: it could not be confirmed into a booking after it.
+            expiresAt = min(expiresAt, Int(inventory.sessions[s].day) * CompiledPolicy.secondsPerDay + policy.closeSecond)
             if let forced {
                 // The batch allocator applied the category rules for this `now`; they must still hold.
                 assert(policy.categoryAdmits(forced, person, channel: .online, sessionDay: Int(inventory.sessions[s].day), now: now))

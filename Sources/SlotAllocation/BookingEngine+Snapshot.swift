@@ -252,8 +252,9 @@ extension BookingEngine {
             for s in 0..<parts.sessions.count {
                 let r = parts.sessions[s]
                 guard r.slotOffset >= 0, Int(r.slotOffset) + Int(r.slotCount) <= parts.slotStart.count, r.slotCount > 0,
-                      (0..<configuration.horizonDays).contains(Int(r.day)), Int(r.vaccine) < policy.policy.vaccines.count else {
-                    throw input.failure("session \(s) has slot windows, a day or a vaccine out of range")
+                      (0..<configuration.horizonDays).contains(Int(r.day)), Int(r.vaccine) < policy.policy.vaccines.count,
+                      r.minAge <= r.maxAge, Int(r.maxAge) <= ageMax else {
+                    throw input.failure("session \(s) has slot windows, a day, a vaccine or age limits out of range")
                 }
                 for c in 0..<categoryCount {
                     let n = parts.counters[s * categoryCount + c]
@@ -349,8 +350,9 @@ extension BookingEngine {
                 }
                 guard (referenceYear - ageMax...referenceYear).contains(Int(person.birthYear)),
                       Int(person.group) < CompiledPolicy.priorityGroupCountMax,
-                      person.dose1Day == BeneficiaryRegistry.noDay || Int(person.dose1Vaccine) < policy.policy.vaccines.count else {
-                    throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has a birth year, group or dose-1 vaccine out of range")
+                      person.dose1Day == BeneficiaryRegistry.noDay
+                        || (Int(person.dose1Vaccine) < policy.policy.vaccines.count && (-36_500...36_500).contains(person.dose1Day)) else {
+                    throw .invalid("snapshot: beneficiary shard \(shard)", "person \(k) has a birth year, group, dose-1 vaccine or dose-1 day out of range")
                 }
                 // (Two plain checks: an array of the two would be allocated for every person.)
                 func exists(_ live: BeneficiaryRegistry.Live) -> Bool {

@@ -57,6 +57,10 @@ public struct Appointment: Hashable, Sendable {
 ///
 /// Time is an integer: seconds since an epoch the caller chooses, whose day 0 starts at
 /// second 0 (day `d` is `d * 86400 ..< (d + 1) * 86400`, in the caller's local time).
+/// `now` is the caller's clock and must not run backwards across requests: any request
+/// that touches a session shard, ``availability(_:now:)`` included, first releases that
+/// shard's holds lapsed by its `now`, and a release is final. A server passes its wall
+/// clock; a simulation passes its event time.
 ///
 /// Concurrency: sessions live in shards by district, beneficiaries in shards by id, each
 /// behind a `Mutex`. A request locks its beneficiary's shard, then (nested) one session

@@ -68,6 +68,13 @@ extension CompiledPolicy {
         return channel == .online && secondOfSessionDay >= releaseToOnlineSecond[c]
     }
 
+    /// Whether a unit of category `c` freed by a no-show takes walk-in `person` at `now`:
+    /// one who fits the category, or anybody once the end-of-day fill has opened every unit.
+    @inline(__always)
+    func noShowUnitAdmits(_ c: Int, _ person: Applicant, sessionDay: Int, now: Int) -> Bool {
+        now - sessionDay * Self.secondsPerDay >= fillSecond || personFits(c, person)
+    }
+
     /// Band, dose and priority group of `person` fit category `c` (channel aside).
     @inline(__always)
     func personFits(_ c: Int, _ person: Applicant) -> Bool {

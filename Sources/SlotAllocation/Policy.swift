@@ -101,7 +101,8 @@ public struct AllocationPolicy: Hashable, Sendable, Codable {
     public var processingOrder: [String]
     /// Online booking for a day closes at this second of that day (CoWIN: 15:00).
     public var bookingCloseSecondOfDay: Int
-    /// A hold counts against capacity and lapses after this many seconds unless confirmed.
+    /// A hold counts against capacity and lapses after this many seconds unless confirmed,
+    /// or at the session's booking close if that comes first.
     public var holdTimeoutSeconds: Int
     /// Units freed by online no-shows go to walk-ins once the slot window has started.
     public var noShowCapacityToWalkIns: Bool

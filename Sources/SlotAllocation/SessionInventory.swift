@@ -123,7 +123,7 @@ struct SessionInventory: ~Copyable, Sendable {
         for step in 0..<categoryCount {
             let c = policy.category(atStep: step)
             let i = base + c
-            if counters[i].noShowFreed > 0, policy.personFits(c, person) {
+            if counters[i].noShowFreed > 0, policy.noShowUnitAdmits(c, person, sessionDay: sessionDay, now: now) {
                 counters[i].noShowFreed -= 1
                 counters[i].walkIns += 1
                 return .success(WalkInUnit(category: c, fromNoShow: true))

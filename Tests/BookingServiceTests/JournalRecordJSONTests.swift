@@ -17,6 +17,8 @@ import Testing
         .schedule(appointment: "a", account: "b", beneficiaries: [], session: "", slot: 0, dose: 1, now: Int.max, idempotencyKey: nil),
         .cancel(appointment: "a", account: "b", beneficiaries: ["x"], now: Int.min, idempotencyKey: "k"),
         .cancel(appointment: "a", account: "b", beneficiaries: [], now: 0, idempotencyKey: nil),
+        .reschedule(appointment: awkward, account: "b", session: "s-2", slot: 1, now: -1, idempotencyKey: "move_1"),
+        .reschedule(appointment: "a", account: "", session: awkward, slot: 0, now: Int.max, idempotencyKey: nil),
         .walkIn(appointment: "w", reference: "r", session: "s", dose: 1, now: 7, registration: nil),
         .walkIn(appointment: "w", reference: "r", session: "s", dose: 2, now: 7,
                 registration: .beneficiary(reference: "r", account: "", sealedName: Data([9]), sealedPhotoID: Data([8, 7]),

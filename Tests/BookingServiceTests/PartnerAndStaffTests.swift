@@ -200,7 +200,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         func load(_ text: String) -> String {
             let path = dir.appendingPathComponent("p.json").path
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
             do {
                 _ = try PartnersFile.load(path: path)
                 return "ok"

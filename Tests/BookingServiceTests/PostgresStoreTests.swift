@@ -87,13 +87,7 @@ import Testing
         let session = ServiceTopology.sessionID(center: 0, day: 1)
         let index = b.server.store.published.sessions[session]!.index
         try await Application(router: a.server.router()).test(.live) { client in
-            for n in 0..<5 {
-                let token = try await ServerTests.login(client, a, mobile: "97000000\(10 + n)")
-                let reference = ServerTests.json(try await ServerTests.register(client, token: token))["beneficiary_reference_id"] as! String
-                let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
-                                                 body: ServerTests.body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
-                #expect(r.status == .ok)
-            }
+            try await ServerTests.bookNewPeople(client, a, count: 5, session: session, prefix: "97000000")
         }
         var seen = b.server.store.engine.availability(index, now: b.server.now)?.availableCapacity
         let deadline = ContinuousClock.now + .seconds(5)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import BookingService
 
@@ -10,6 +11,18 @@ import Testing
         #expect(!mark.isDue(299) && mark.isDue(300))
         mark.pruned(leaving: 10)  // mostly expired: back to the floor
         #expect(!mark.isDue(99) && mark.isDue(100))
+    }
+
+    /// IPv6 clients count per /64, so rotating addresses inside one gains nothing; IPv4 and
+    /// IPv4-mapped addresses count per address.
+    @Test func addressesCountPerIPv4AddressOrIPv6Slash64() throws {
+        func key(_ ip: String) throws -> String { ServiceContext.limitKey(try SocketAddress(ipAddress: ip, port: 443)) }
+        #expect(try key("203.0.113.7") == "203.0.113.7")
+        #expect(try key("::ffff:203.0.113.7") == "203.0.113.7")
+        #expect(try key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(try key("2001:db8:1:2:ffff:eeee:dddd:cccc") == key("2001:db8:1:2::9"))
+        #expect(try key("2001:db8:1:3::1") != key("2001:db8:1:2::1"))
+        #expect(ServiceContext.limitKey(nil) == "unknown")
     }
 
     @Test func aKeyKeepsItsCountAmongManyLiveKeys() {

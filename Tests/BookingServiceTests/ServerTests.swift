@@ -101,6 +101,19 @@ final class TestClock: Sendable {
                                  body: body(["name": name, "birth_year": birthYear, "gender_id": 2, "photo_id_type": 1, "photo_id_number": "ABCD1234"]))
     }
 
+    /// Logs in `count` new mobiles (`prefix` then 10, 11, …), registers one person each and
+    /// books them into `session`; each booking must succeed.
+    static func bookNewPeople(_ client: some TestClientProtocol, _ h: Harness, count: Int, session: String, prefix: String = "98765432",
+                              name: (Int) -> String = { _ in "Asha Devi" }) async throws {
+        for n in 0..<count {
+            let token = try await login(client, h, mobile: prefix + "\(10 + n)")
+            let reference = json(try await register(client, token: token, name: name(n)))["beneficiary_reference_id"] as! String
+            let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                             body: body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
+            #expect(r.status == .ok)
+        }
+    }
+
     static func firstSession(_ client: some TestClientProtocol, district: Int = 1) async throws -> String {
         let sessions = json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=\(district)&date=\(tomorrow)",
                                                      method: .get))["sessions"] as! [[String: Any]]
@@ -128,6 +141,21 @@ final class TestClock: Sendable {
             let calendar = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/calendarByDistrict?district_id=1&date=\(Self.tomorrow)",
                                                               method: .get))["centers"] as! [[String: Any]]
             #expect((calendar[0]["sessions"] as! [Any]).count == 3, "days 1, 2 and 3 of a 4-day topology")
+            // By pincode: the centres with that pincode, in the same shapes.
+            let pincode = try #require(sessions[1]["pincode"] as? Int)
+            let byPin = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByPin?pincode=\(pincode)&date=\(Self.tomorrow)",
+                                                           method: .get))["sessions"] as! [[String: Any]]
+            #expect(byPin.map { $0["session_id"] as? String } == [sessions[1]["session_id"] as? String])
+            let calendarByPin = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/calendarByPin?pincode=\(pincode)&date=\(Self.tomorrow)",
+                                                                   method: .get))["centers"] as! [[String: Any]]
+            #expect(calendarByPin.count == 1 && calendarByPin[0]["center_id"] as? Int == sessions[1]["center_id"] as? Int
+                    && (calendarByPin[0]["sessions"] as! [Any]).count == 3)
+            let nowhere = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByPin?pincode=999999&date=\(Self.tomorrow)", method: .get))
+            #expect((nowhere["sessions"] as? [Any])?.isEmpty == true, "a pincode without centres has no sessions")
+            for bad in ["11000", "1100011", "abcdef", "099999", "-11000", ""] {
+                let refused = try await client.execute(uri: "/api/v2/appointment/sessions/public/findByPin?pincode=\(bad)&date=\(Self.tomorrow)", method: .get)
+                #expect(refused.status == .badRequest && Self.json(refused)["errorCode"] is String, "pincode \(bad)")
+            }
             for (uri, status) in [("/api/v2/appointment/sessions/public/findByDistrict?district_id=9&date=\(Self.tomorrow)", 400),
                                   ("/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=2021-05-01", 400),
                                   ("/api/v2/admin/location/districts/2", 400), ("/api/v2/nothing", 404), ("/api/v2/appointment/beneficiaries", 401)] {
@@ -166,6 +194,10 @@ final class TestClock: Sendable {
             let appointment = Self.json(booked)["appointment_confirmation_no"] as! String
             let again = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(request))
             #expect(Self.json(again)["appointment_confirmation_no"] as? String == appointment, "same idempotency key, same answer")
+            var otherSlot = request
+            otherSlot["slot"] = "11:00AM-01:00PM"
+            let reused = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(otherSlot))
+            #expect(reused.status == .unprocessableContent && Self.json(reused)["errorCode"] as? String == "USRRES0422")
             let twice = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: auth, body: Self.body(request))
             #expect(twice.status == .conflict && Self.json(twice)["errorCode"] as? String == "APPOIN0043")
             var badSlot = request
@@ -188,9 +220,18 @@ final class TestClock: Sendable {
                                                      body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0], references[0]]]))
             #expect(twiceOver.status == .badRequest, "one beneficiary twice is refused before anything changes")
             #expect(h.server.store.engine.invariantViolations().isEmpty && h.server.store.read { $0.appointments[appointment]?.beneficiaries.count } == 2)
-            let cancelled = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: auth,
-                                                     body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0]]]))
+            var cancelHeaders = auth
+            cancelHeaders[HTTPField.Name("Idempotency-Key")!] = "c1"
+            let cancelFirst = Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[0]]])
+            let cancelled = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: cancelHeaders, body: cancelFirst)
             #expect(cancelled.status == .noContent)
+            #expect(try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: cancelHeaders, body: cancelFirst).status == .noContent,
+                    "a retry under the same key gets the same answer")
+            // The same key for another beneficiary is a different request: refused, and nothing is cancelled.
+            let cancelOther = try await client.execute(uri: "/api/v2/appointment/cancel", method: .post, headers: cancelHeaders,
+                                                       body: Self.body(["appointment_id": appointment, "beneficiariesToCancel": [references[1]]]))
+            #expect(cancelOther.status == .unprocessableContent && Self.json(cancelOther)["errorCode"] as? String == "USRRES0422")
+            #expect(h.server.store.read { $0.appointments[appointment]?.beneficiaries } == [references[1]])
             let after = Self.json(try await client.execute(uri: "/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=\(Self.tomorrow)",
                                                            method: .get))["sessions"] as! [[String: Any]]
             #expect(after[0]["available_capacity"] as? Int == 49)
@@ -272,13 +313,7 @@ final class TestClock: Sendable {
         let h = try await Self.harness(capacity: 10)
         let session = try await Application(router: h.server.router()).test(.live) { client in
             let session = try await Self.firstSession(client)
-            for n in 0..<6 {
-                let token = try await Self.login(client, h, mobile: "98765432\(10 + n)")
-                let reference = Self.json(try await Self.register(client, token: token, name: "Secret Name \(n)"))["beneficiary_reference_id"] as! String
-                let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
-                                                 body: Self.body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
-                #expect(r.status == .ok)
-            }
+            try await Self.bookNewPeople(client, h, count: 6, session: session) { "Secret Name \($0)" }
             return session
         }
         h.server.close()
@@ -316,6 +351,40 @@ final class TestClock: Sendable {
         let restarted = try BookingServer(topology: Self.topology(capacity: 10), configuration: later)
         #expect(restarted.epoch == again.server.epoch)
         restarted.close()
+    }
+
+    /// Damage followed by valid records is not a crash's torn tail: the server refuses to
+    /// start, leaves the journal as it was and names the offset; it starts once the operator
+    /// cuts the file there, as the message says.
+    @Test func damageBeforeValidRecordsStopsTheStart() async throws {
+        let h = try await Self.harness(capacity: 10)
+        try await Application(router: h.server.router()).test(.live) { client in
+            try await Self.bookNewPeople(client, h, count: 6, session: try await Self.firstSession(client))
+        }
+        h.server.close()
+        try FileManager.default.removeItem(atPath: h.directory + "/snapshot.bin")  // replay the whole journal
+        let journal = h.directory + "/journal.log"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: journal))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: journal))
+        var message = ""
+        do {
+            let started = try await Self.harness(capacity: 10, directory: h.directory)
+            started.server.close()
+        } catch let error as ServiceError {
+            message = error.description
+        }
+        #expect(message.contains("a valid record starts at byte") && message.contains("truncate -s"), "\(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: journal)) == bytes, "the journal is left as it was")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.directory).allSatisfy { !$0.contains(".damaged-") })
+        // The operator's way out: cut at the offset the message gives.
+        let cut = try #require(message.firstMatch(of: /truncate -s (\d+)/).flatMap { Int($0.1) })
+        #expect(cut > 0 && cut < bytes.count / 2)
+        try bytes.prefix(cut).write(to: URL(fileURLWithPath: journal))
+        let again = try await Self.harness(capacity: 10, directory: h.directory)
+        #expect(again.server.store.read { $0.appointments.count } < 6)
+        #expect(again.server.store.engine.invariantViolations().isEmpty)
+        again.server.close()
     }
 }
 

@@ -149,6 +149,22 @@ import Testing
         #expect(engine.invariantViolations().isEmpty)
     }
 
+    /// A hold made near the 15:00 close lapses at the close: it cannot become a booking after
+    /// booking has closed, even with a day-long timeout.
+    @Test func aHoldLapsesAtTheBookingClose() throws {
+        var policy = AllocationPolicy.singleCategory()
+        policy.holdTimeoutSeconds = 86_400
+        let (engine, s) = try makeEngine(policy: policy, capacity: 2)
+        let close = day + 15 * hour
+        let early = try #require(engine.hold(try person(engine), session: s[0], slot: 3, dose: .one, now: close - 3600).value)
+        let late = try #require(engine.hold(try person(engine), session: s[0], slot: 3, dose: .one, now: close - 60).value)
+        #expect(early.holdExpiresAt == close && late.holdExpiresAt == close)
+        #expect(engine.confirm(early.id, now: close - 1).value?.state == .booked)
+        #expect(engine.confirm(late.id, now: close).refusal == .holdExpired)
+        #expect(engine.availability(s[0], now: close)!.categories[0].held == 0)
+        #expect(engine.invariantViolations().isEmpty)
+    }
+
     @Test func aConfirmedHoldIsABooking() throws {
         let (engine, s) = try makeEngine(capacity: 1)
         let a = try person(engine)

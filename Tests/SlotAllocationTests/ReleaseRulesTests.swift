@@ -47,6 +47,23 @@ import Testing
         #expect(engine.invariantViolations().isEmpty)
     }
 
+    /// A unit freed by a dose-2 no-show serves only dose-2 walk-ins until the end-of-day
+    /// fill, then anybody: it is not wasted at the end of the day.
+    @Test func noShowUnitsOpenToEveryoneAtTheEndOfDayFill() throws {
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "dose 2", channels: [.online, .walkIn], doses: [.two])],
+                                      endOfDayFillSecondOfDay: 16 * hour)
+        let (engine, s) = try makeEngine(policy: policy, capacity: 1)
+        let second = try person(engine, dose1: DoseRecord(day: -90, vaccine: 0))
+        let booked = try #require(engine.book(second, session: s[0], slot: 0, dose: .two, now: 10 * hour).value)
+        #expect(engine.markNoShow(booked.id, now: day + 9 * hour).value?.state == .noShow)
+        #expect(engine.availability(s[0], now: day + 15 * hour)!.availableWalkIn == 1)
+        #expect(engine.checkInWalkIn(try person(engine), session: s[0], dose: .one, now: day + 16 * hour - 1).refusal == .categoryFull)
+        let late = try #require(engine.checkInWalkIn(try person(engine), session: s[0], dose: .one, now: day + 16 * hour).value)
+        #expect(late.state == .walkIn && late.category == CategoryIndex(0))
+        #expect(engine.availability(s[0], now: day + 16 * hour)!.availableWalkIn == 0)
+        #expect(engine.invariantViolations().isEmpty)
+    }
+
     @Test func walkInsComeOnTheSessionDayWithinItsHours() throws {
         let (engine, s) = try makeEngine(capacity: 5)
         let a = try person(engine)

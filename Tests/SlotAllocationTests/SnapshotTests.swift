@@ -211,6 +211,22 @@ extension SnapshotTests {
                 inventory.counters[other].capacity += 1
             }
         }.contains("hold records"))
+        // A dose-1 day and session age limits that registration and addSession refuse (the
+        // batch allocator's validation would stop on them after a restore).
+        #expect(try refusedAfter { engine in
+            engine.beneficiaryShards[0].withLock { registry in
+                var person = registry[person: 0]
+                person.dose1Day = 40_000
+                person.dose1Vaccine = 0
+                registry[person: 0] = person
+            }
+        }.contains("dose-1 day out of range"))
+        #expect(try refusedAfter { engine in
+            engine.sessionShards[0].withLock { $0.sessions[0].maxAge = 200 }
+        }.contains("age limits out of range"))
+        #expect(try refusedAfter { engine in
+            engine.sessionShards[0].withLock { $0.sessions[0].minAge = 90; $0.sessions[0].maxAge = 60 }
+        }.contains("age limits out of range"))
     }
 
     /// A request id remembered twice (two ring slots, one answer) would trap the next snapshot after an eviction.

@@ -118,8 +118,9 @@ func reserve(_ args: [String]) throws {
         times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         precondition(result.assignedCount > 0)
     }
+    let inOrder = times.map { String(format: "%.3f", $0) }.joined(separator: ",")
     times.sort()
-    print("{\"registrants\":\(r),\"sessions\":\(s),\"median_s\":\(times[times.count / 2]),\"best_s\":\(times[0])}")
+    print("{\"registrants\":\(r),\"sessions\":\(s),\"median_s\":\(times[times.count / 2]),\"best_s\":\(times[0]),\"in_order_s\":[\(inOrder)]}")
 }
 
 /// The AllocatorBenchmarks' one-thread online benchmark: median and best wall time of 1M requests.

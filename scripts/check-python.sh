@@ -4,7 +4,8 @@
 #  2. a CSV export of scenarios/quickstart.yaml loads in pandas, with doses conserved;
 #  3. the analysis notebook (notebooks-export/analysis.ipynb) runs on that export, every cell;
 #  4. an HTML report renders in headless Chromium;
-#  5. slotsim serve, fuzzed from docs/openapi.yaml with schemathesis, never answers 5xx.
+#  5. slotsim serve, fuzzed from docs/openapi.yaml with schemathesis: never a 5xx, and every
+#     response as documented (status, content type, body schema, headers).
 # Packages go into .venv-checks (PyPI): jsonschema, pyyaml and notebooks-export/requirements.txt
 # (pinned). A second run reuses the venv; it is set up again if an import fails or the
 # requirements changed since (a copy of the file installed last is kept in the venv).
@@ -45,5 +46,5 @@ else
   echo "checks: skipped rendering the report: chromium is not installed (sudo apt-get install -y chromium)"
 fi
 rm -rf "$report_dir"
-echo "checks: the booking server fuzzed from docs/openapi.yaml (schemathesis; no 5xx allowed)"
+echo "checks: the booking server fuzzed from docs/openapi.yaml (schemathesis; no 5xx, every response as documented)"
 FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-60} bash scripts/fuzz-api.sh "$(swift build --show-bin-path)/slotsim"

@@ -2,12 +2,14 @@
 # Fuzzes `slotsim serve` against docs/openapi.yaml with schemathesis:
 #   scripts/fuzz-api.sh SLOTSIM_BINARY          e.g. scripts/fuzz-api.sh .build/debug/slotsim
 # Starts the server on scenarios/quickstart.yaml on a free port with a fresh data directory
-# and key, no partner keys (the endpoints that need one answer 401) and per-address and
-# per-token limits too high to be reached, logs in through the OTP outbox for a bearer
-# token, runs schemathesis on every operation (examples, coverage, fuzzing and stateful
-# phases; positive and negative data) with the not_a_server_error check, then stops the
-# server. Exits non-zero if schemathesis reports a failure or an error, if the server dies,
-# or if it logged an unexpected error.
+# and key, one partner key with every scope (sent with every request, so the partner, staff
+# and admin endpoints are fuzzed past their key check) and per-address and per-token limits
+# too high to be reached, logs in through the OTP outbox for a bearer token, runs
+# schemathesis on every operation (examples, coverage, fuzzing and stateful phases; positive
+# and negative data), then stops the server. The checks: no 5xx, and every response as
+# documented (status code, content type, body schema, headers); FUZZ_CHECKS overrides them.
+# Exits non-zero if schemathesis reports a failure or an error, if the server dies, or if it
+# logged an unexpected error.
 # FUZZ_EXAMPLES (default 200) bounds the test cases per operation and phase (about
 # 1.5 minutes); FUZZ_SEED repeats a run (its seed is printed at the end); FUZZ_VENV names
 # the venv (default .venv-fuzz, set up from PyPI on the first run with a pinned schemathesis).
@@ -41,8 +43,14 @@ cleanup() {
 trap cleanup EXIT
 
 head -c 32 /dev/urandom > "$work/key"
+# One partner key with every scope, sent with every request, so that the partner, staff and
+# admin endpoints are fuzzed past their key check too.
+made=$("$binary" partner-key --name fuzz --scopes public book checkin admin --all-centers --quota 1000000)
+apikey=$(echo "$made" | head -n 1 | awk '{print $NF}')
+echo "{\"partners\": [$(echo "$made" | sed -n 3p)]}" > "$work/partners.json"
 "$binary" serve --scenario scenarios/quickstart.yaml --port 0 --data-dir "$work/data" --key-file "$work/key" \
-  --otp-outbox "$work/otp.jsonl" --rate-limit 1000000/60 --token-rate-limit 100000 > "$work/server.out" 2> "$work/server.err" &
+  --otp-outbox "$work/otp.jsonl" --rate-limit 1000000/60 --token-rate-limit 100000 --partners "$work/partners.json" \
+  > "$work/server.out" 2> "$work/server.err" &
 server=$!
 port=
 for _ in $(seq 1 300); do
@@ -78,8 +86,8 @@ EOF
 
 status=0
 start=$SECONDS
-"$venv/bin/st" run docs/openapi.yaml --url "$api" --header "Authorization: Bearer $token" \
-  --checks not_a_server_error --max-examples "$examples" --request-timeout 10 --output-sanitize false \
+"$venv/bin/st" run docs/openapi.yaml --url "$api" --header "Authorization: Bearer $token" --header "x-api-key: $apikey" \
+  --checks "${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance}" --max-examples "$examples" --request-timeout 10 --output-sanitize false \
   ${FUZZ_SEED:+--seed "$FUZZ_SEED"} || status=$?
 echo "fuzz: schemathesis took $((SECONDS - start)) s and exited with $status"
 

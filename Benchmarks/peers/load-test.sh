@@ -4,7 +4,7 @@
 #  2. GET findByDistrict;
 #  3. POST schedule, durable bookings with the embedded journal (each request a new person);
 #  with SLOTSIM_TEST_POSTGRES_URL set (run it through scripts/with-postgres.sh), also
-#  4. POST schedule with the PostgreSQL store, and
+#  4. GET findByDistrict and POST schedule with the PostgreSQL store, and
 #  5. pgbench's baseline on the same server: UPDATE … SET booked = booked + 1 WHERE booked < capacity.
 # Needs release builds:  swift build -c release --product slotsim
 #                        swift build -c release --package-path Benchmarks --product hello-peer
@@ -52,6 +52,8 @@ kill %1 2>/dev/null; wait 2>/dev/null || true
   --otp-outbox "$work/outbox-pg" --rate-limit 100000000/60 --token-rate-limit 100000 > "$work/serve-pg.log" 2>&1 &
 for _ in $(seq 200); do grep -q "listening on" "$work/serve-pg.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/serve-pg.log" || { cat "$work/serve-pg.log" >&2; exit 1; }
+echo "== findByDistrict (30 centres), PostgreSQL store, ${seconds} s"
+wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:18082/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" | grep -E "Requests/sec|Latency|Non-2xx"
 echo "== schedule, PostgreSQL store: creating $users people"
 python3 Benchmarks/peers/load/make-users.py 18082 "$work/outbox-pg" "$users" "$work/users-pg.txt"
 echo "== schedule (PostgreSQL store, batched commits), ${seconds} s"

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SlotAllocation
 import Synchronization
@@ -19,12 +20,18 @@ public struct ServiceConfiguration: Sendable {
     public var rateLimit = 100
     public var rateWindowSeconds: TimeInterval = 300
     public var tokenLifetimeSeconds: TimeInterval = 900
+    /// Proxies (load balancers) whose `X-Forwarded-For` names the client for the per-address
+    /// limit; the header of any other peer is ignored. Addresses as `SocketAddress` prints them.
+    public var trustedProxies: [String] = []
     /// Public availability may be cached this long (said in `Cache-Control`).
     public var cacheSeconds = 5
+    /// Availability lists come in pages of at most this many entries (sessions, or centres for
+    /// a calendar), so no single call lists a whole large district: 1...1000.
+    public var pageSize = 100
     public var otpSender: any OTPSender
     /// Partners and their hashed API keys (see ``PartnersFile``).
     public var partners: [Partner] = []
-    /// Requests a minute with one bearer token (public-flow tokens; partner tokens count against the partner's quota).
+    /// Requests a minute with one bearer token (a partner-flow token's also count against its partner's quota).
     public var tokenRateLimit = 60
     /// Embedded store: a snapshot of the state every this many journal records (and at a clean
     /// stop), so a start replays only the records after it; 0: no snapshots.
@@ -53,12 +60,14 @@ public final class BookingServer: Sendable {
     let sessions: Sessions
     let limiter: RateLimiter
     let tokenLimiter: RateLimiter
+    /// ``ServiceConfiguration/trustedProxies``, normalised.
+    let trustedProxies: Set<String>
     let partners: PartnerRegistry
     let metrics = ServiceMetrics()
     let epoch: Date
     /// Public availability responses, by query, until they expire (``ServiceConfiguration/cacheSeconds``).
     /// (A ByteBuffer shares its storage: a hit copies no bytes.)
-    let responseCache = Mutex([String: (expires: Date, body: ByteBuffer)]())
+    let responseCache = Mutex([String: (expires: Date, body: ByteBuffer, headers: HTTPFields)]())
     /// The headers of public availability responses.
     let cacheHeaders: HTTPFields
 
@@ -96,6 +105,7 @@ public final class BookingServer: Sendable {
         sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds, vault: store.vault, ledger: store.makeOTPLedger())
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
+        trustedProxies = Set(configuration.trustedProxies.compactMap { try? SocketAddress(ipAddress: $0, port: 0).ipAddress })
         partners = PartnerRegistry(configuration.partners)
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
@@ -190,30 +200,34 @@ public final class BookingServer: Sendable {
         v2.get("appointment/sessions/public/findByDistrict") { request, context in
             try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
-            return self.find(self.store.published.centersOf[district], day: day, key: "find/\(district)/\(day)")
+            let page = try self.page(request)
+            return self.find(self.store.published.centersOf[district], day: day, page: page, key: "find/\(district)/\(day)/\(page)")
         }
         v2.get("appointment/sessions/public/calendarByDistrict") { request, context in
             try self.limitPublic(request, context)
             let (district, day) = try self.districtAndDay(request)
-            return self.calendar(self.store.published.centersOf[district], day: day, key: "calendar/\(district)/\(day)")
+            let page = try self.page(request)
+            return self.calendar(self.store.published.centersOf[district], day: day, page: page, key: "calendar/\(district)/\(day)/\(page)")
         }
         v2.get("appointment/sessions/public/findByPin") { request, context in
             try self.limitPublic(request, context)
             let (pincode, day) = try self.pincodeAndDay(request)
-            return self.find(self.store.published.centersOfPincode[pincode] ?? [], day: day, key: "findPin/\(pincode)/\(day)")
+            let page = try self.page(request)
+            return self.find(self.store.published.centersOfPincode[pincode] ?? [], day: day, page: page, key: "findPin/\(pincode)/\(day)/\(page)")
         }
         v2.get("appointment/sessions/public/calendarByPin") { request, context in
             try self.limitPublic(request, context)
             let (pincode, day) = try self.pincodeAndDay(request)
-            return self.calendar(self.store.published.centersOfPincode[pincode] ?? [], day: day, key: "calendarPin/\(pincode)/\(day)")
+            let page = try self.page(request)
+            return self.calendar(self.store.published.centersOfPincode[pincode] ?? [], day: day, page: page, key: "calendarPin/\(pincode)/\(day)/\(page)")
         }
         // Login.
         v2.post("auth/public/generateOTP") { request, context in
-            try self.limit(context)
+            try self.limit(request, context)
             return try await self.generateOTP(request, context, partner: nil)
         }
         v2.post("auth/public/confirmOTP") { request, context in
-            try self.limit(context)
+            try self.limit(request, context)
             return try await self.confirmOTP(request, context, partner: nil)
         }
         // The partner flow: the same, with the partner's x-api-key (scope book); its tokens work with that key only.
@@ -380,14 +394,36 @@ public final class BookingServer: Sendable {
         if request.headers[Self.apiKeyHeader] != nil {
             _ = try partner(request, .publicRead)
         } else {
-            try limit(context)
+            try limit(request, context)
         }
     }
 
-    func limit(_ context: ServiceContext) throws {
-        let (allowed, retry) = limiter.allow(context.limitKey)
+    func limit(_ request: Request, _ context: ServiceContext) throws {
+        let (allowed, retry) = limiter.allow(clientKey(request, context))
         guard allowed else { throw APIError(429, "USRRES0429", "too many requests from this address; retry after \(retry)") }
     }
+
+    /// Whom the per-address limit counts for this request: the peer's address, or, when the peer
+    /// is one of ``ServiceConfiguration/trustedProxies``, the client `X-Forwarded-For` names (its
+    /// right-most entry that is not a trusted proxy). A header from any other peer is ignored, so
+    /// a client cannot choose whom its calls are counted against.
+    func clientKey(_ request: Request, _ context: ServiceContext) -> String {
+        let peer = context.limitKey
+        guard !trustedProxies.isEmpty, let ip = context.remoteAddress?.ipAddress, trustedProxies.contains(ip),
+              let forwarded = request.headers[Self.forwardedForHeader] else { return peer }
+        for entry in forwarded.split(separator: ",").reversed() {
+            let text = entry.trimmingCharacters(in: .whitespaces)
+            guard let address = try? SocketAddress(ipAddress: text, port: 0) else { return peer }  // not an address: trust none of it
+            if let normal = address.ipAddress, trustedProxies.contains(normal) { continue }
+            return ServiceContext.limitKey(address)
+        }
+        return peer
+    }
+
+    static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
+
+    /// Whether `text` is an IPv4 or IPv6 address (for `--trusted-proxy`).
+    public static func isIPAddress(_ text: String) -> Bool { (try? SocketAddress(ipAddress: text, port: 0)) != nil }
 
     /// The Idempotency-Key header: at most 64 of A–Z, a–z, 0–9, '-' and '_'.
     func idempotencyKey(_ request: Request) throws -> String? {
@@ -398,8 +434,8 @@ public final class BookingServer: Sendable {
         return key
     }
 
-    /// The account of the bearer token. A partner-flow token needs its partner's key
-    /// (counted against the partner's quota); a public-flow token has its own per-minute limit.
+    /// The account of the bearer token. A partner-flow token needs its partner's key (counted
+    /// against the partner's quota); every token has its own per-minute limit.
     func account(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError(401, "USRAUT0001", "the token is missing, invalid or expired")
@@ -409,32 +445,47 @@ public final class BookingServer: Sendable {
         if let owner = token.partner {
             let partner = try self.partner(request, .book)
             guard partner.name == owner else { throw APIError(403, "USRAUT0012", "this token was issued through another partner") }
-        } else {
-            let (allowed, retry) = tokenLimiter.allow(bearer)
-            guard allowed else { throw APIError(429, "USRRES0431", "too many requests with this token; retry after \(retry)") }
         }
+        // Every token has its own limit, so one citizen cannot use up a partner's whole quota.
+        let (allowed, retry) = tokenLimiter.allow(bearer)
+        guard allowed else { throw APIError(429, "USRRES0431", "too many requests with this token; retry after \(retry)") }
         return token.account
     }
 
-    /// The sessions of `centers` on `day`, each with its centre (findByDistrict, findByPin).
-    func find(_ centers: [Int], day: Int, key: String) -> Response {
+    /// Page `page` of the sessions of `centers` on `day`, each with its centre (findByDistrict, findByPin).
+    func find(_ centers: [Int], day: Int, page: Int, key: String) -> Response {
         if let hit = cachedResponse(key) { return hit }
-        let list = centers.compactMap { c -> [String: Any]? in
-            guard let s = store.published.session(center: c, day: day) else { return nil }
-            return centerJSON(c).merging(sessionJSON(s)) { a, _ in a }
+        let all = centers.compactMap { c in store.published.session(center: c, day: day).map { (c, $0) } }
+        let list = Self.slice(all, page: page, size: configuration.pageSize).map { c, s in
+            centerJSON(c).merging(sessionJSON(s)) { a, _ in a }
         }
-        return cached(["sessions": list], key: key)
+        return cached(["sessions": list], total: all.count, key: key)
     }
 
-    /// Every one of `centers` with its sessions of 7 days from `day` (calendarByDistrict, calendarByPin).
-    func calendar(_ centers: [Int], day: Int, key: String) -> Response {
+    /// Page `page` of `centers`, each with its sessions of 7 days from `day` (calendarByDistrict, calendarByPin).
+    func calendar(_ centers: [Int], day: Int, page: Int, key: String) -> Response {
         if let hit = cachedResponse(key) { return hit }
-        let list = centers.map { c -> [String: Any] in
+        let list = Self.slice(centers, page: page, size: configuration.pageSize).map { c -> [String: Any] in
             var center = centerJSON(c)
             center["sessions"] = (day..<(day + 7)).compactMap { store.published.session(center: c, day: $0).map(sessionJSON) }
             return center
         }
-        return cached(["centers": list], key: key)
+        return cached(["centers": list], total: centers.count, key: key)
+    }
+
+    /// Entries `(page - 1) × size ..< page × size` of `all` (none past the last page).
+    static func slice<T>(_ all: [T], page: Int, size: Int) -> ArraySlice<T> {
+        let start = min((page - 1) * size, all.count)
+        return all[start..<min(start + size, all.count)]
+    }
+
+    /// The `page` query parameter: 1 (the default) to 100000.
+    func page(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("page") else { return 1 }
+        guard let page = Int(text), (1...100_000).contains(page) else {
+            throw APIError(400, "USRRES0001", "page must be a whole number from 1 to 100000")
+        }
+        return page
     }
 
     /// A 6-digit Indian pincode (one without centres gives empty lists) and the date.
@@ -458,22 +509,30 @@ public final class BookingServer: Sendable {
     func cachedResponse(_ key: String) -> Response? {
         guard configuration.cacheSeconds > 0 else { return nil }
         guard let hit = responseCache.withLock({ $0[key] }), hit.expires > Date() else { return nil }
-        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: hit.body))
+        return Response(status: .ok, headers: hit.headers, body: .init(byteBuffer: hit.body))
     }
 
-    func cached(_ object: [String: Any], key: String) -> Response {
+    /// A page of a list of `total` entries, cached under `key`; its headers say how many
+    /// entries and pages there are.
+    func cached(_ object: [String: Any], total: Int, key: String) -> Response {
         var bytes: [UInt8] = []
         API.write(object, &bytes)
         let body = ByteBuffer(bytes: bytes)
+        var headers = cacheHeaders
+        headers[Self.totalCountHeader] = String(total)
+        headers[Self.pageCountHeader] = String(max(1, (total + configuration.pageSize - 1) / configuration.pageSize))
         if configuration.cacheSeconds > 0 {
             let expires = Date() + TimeInterval(configuration.cacheSeconds)
             responseCache.withLock { cache in
                 if cache.count > 10_000 { cache.removeAll() }
-                cache[key] = (expires, body)
+                cache[key] = (expires, body, headers)
             }
         }
-        return Response(status: .ok, headers: cacheHeaders, body: .init(byteBuffer: body))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
+
+    static let totalCountHeader = HTTPField.Name("X-Total-Count")!
+    static let pageCountHeader = HTTPField.Name("X-Page-Count")!
 
     func centerJSON(_ c: Int) -> [String: Any] {
         let center = store.published.centers[c]

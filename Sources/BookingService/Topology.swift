@@ -125,7 +125,7 @@ struct Published: Sendable {
                     byIndex[session] = sessions[id]
                 }
                 byCenterDay += (0..<topology.days).map { day in sessions[ServiceTopology.sessionID(center: number, day: day)] }
-                centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: 110_001 + d * 100 + number % 100,
+                centers.append(PublishedCenter(id: 500_000 + number, district: d, name: spec.name, pincode: Self.pincode(district: d, center: list.count),
                                                spec: spec))
                 list.append(number)
                 centersOfPincode[centers[number].pincode, default: []].append(number)
@@ -133,6 +133,11 @@ struct Published: Sendable {
             centersOf.append(list)
         }
     }
+
+    /// A centre's 6-digit pincode: 110001 + district × 88 + its place in the district mod 88
+    /// (0-based), so each district has pincodes of its own, 10,000 districts fit below 990,001,
+    /// and a large district's centres share them (as real pincodes do).
+    static func pincode(district d: Int, center k: Int) -> Int { 110_001 + d * 88 + k % 88 }
 
     func session(center: Int, day: Int) -> PublishedSession? {
         guard (0..<days).contains(day), centers.indices.contains(center) else { return nil }

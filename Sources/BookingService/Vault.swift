@@ -1,9 +1,10 @@
 @preconcurrency import Crypto
 import Foundation
 
-/// Personal data at rest: names, mobiles and photo-id numbers are sealed with AES-GCM
-/// (256-bit key); mobiles are looked up by a keyed hash (HMAC-SHA256 with a key derived
-/// from the same secret), so the data directory never holds a mobile number in the clear.
+/// Personal data at rest: names and photo-id numbers are sealed with AES-GCM (256-bit key);
+/// a mobile is kept only as its keyed hash (HMAC-SHA256 with a key derived from the same
+/// secret), which is how accounts are looked up, so the data directory never holds a mobile
+/// number, in the clear or sealed.
 struct Vault: @unchecked Sendable {
     // @unchecked: SymmetricKey is an immutable value (its storage is never written after init).
     let sealKey: SymmetricKey

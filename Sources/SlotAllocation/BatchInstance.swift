@@ -30,10 +30,52 @@ public struct BatchSessions: Sendable {
     }
 
     /// Every session of `district` on one of `days`, by day then index: a registrant who
-    /// said "any centre in my district between these dates".
+    /// said "any centre in my district between these dates". O(sessions) a call: for many
+    /// registrants, build a ``DistrictCalendar`` once and ask it.
     public func sessions(inDistrict target: Int, days: ClosedRange<Int>) -> [Int] {
-        day.indices.filter { district[$0] == target && days.contains(Int(day[$0])) }
-            .sorted { (day[$0], $0) < (day[$1], $1) }
+        DistrictCalendar(self).sessions(inDistrict: target, days: days)
+    }
+}
+
+/// The sessions of a batch ordered by district, day and index, to turn "any session in my
+/// district between these dates" into a preference list in O(log sessions + its length).
+///
+/// ```swift
+/// let calendar = DistrictCalendar(sessions)
+/// registrants.append(birthYear: 1990, requestTime: t,
+///                    preferences: calendar.sessions(inDistrict: 3, days: 1...7, limit: BatchAllocator.preferencesPerRegistrantMax))
+/// ```
+public struct DistrictCalendar: Sendable {
+    /// Session indices sorted by (district, day, index).
+    let order: [Int32]
+    let district: [Int32]
+    let day: [Int32]
+
+    public init(_ sessions: BatchSessions) {
+        district = sessions.district
+        day = sessions.day
+        order = (0..<Int32(sessions.count)).sorted { (sessions.district[Int($0)], sessions.day[Int($0)], $0) < (sessions.district[Int($1)], sessions.day[Int($1)], $1) }
+    }
+
+    /// The sessions of `target` on `days`, by day then index, at most `limit` of them (the
+    /// earliest): a preference list holds at most ``BatchAllocator/preferencesPerRegistrantMax``.
+    public func sessions(inDistrict target: Int, days: ClosedRange<Int>, limit: Int = .max) -> [Int] {
+        guard let first = Int32(exactly: target) else { return [] }
+        let low = Int32(clamping: days.lowerBound), high = Int32(clamping: days.upperBound)
+        // The first position at or after (target, low): a binary search over the sorted order.
+        var lo = 0, hi = order.count
+        while lo < hi {
+            let mid = (lo + hi) / 2, s = Int(order[mid])
+            if (district[s], day[s]) < (first, low) { lo = mid + 1 } else { hi = mid }
+        }
+        var found: [Int] = []
+        while lo < order.count, found.count < limit {
+            let s = Int(order[lo])
+            guard district[s] == first, day[s] <= high else { break }
+            found.append(s)
+            lo += 1
+        }
+        return found
     }
 }
 

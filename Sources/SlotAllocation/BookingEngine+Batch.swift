@@ -42,7 +42,8 @@ extension BookingEngine {
         guard (-CompiledPolicy.timeLimit...CompiledPolicy.timeLimit).contains(now) else {
             return requests.map { _ in .failure(.timeOutOfRange(now)) }
         }
-        guard requests.count <= BatchAllocator.registrantsMax else {
+        guard requests.count <= BatchAllocator.registrantsMax,
+              requests.reduce(0, { $0 + $1.preferences.count }) < Int(Int32.max) else {
             return requests.map { _ in .failure(.batchTooLarge(limit: BatchAllocator.registrantsMax)) }
         }
         var outcomes = [Result<Appointment, BookingRefusal>?](repeating: nil, count: requests.count)
@@ -53,8 +54,10 @@ extension BookingEngine {
         do {
             result = try allocator.allocate(sessions: snapshot.sessions, registrants: registrants, mechanism: mechanism, now: now)
         } catch {
-            // Unreachable: people, sessions, times, preferences and slots were all checked above.
-            preconditionFailure("batch over the engine's own state failed validation: \(error)")
+            // Unreachable: people, sessions, times, preferences, slots and sizes were all checked
+            // above. Should it happen, every request still undecided gets a typed refusal.
+            assertionFailure("batch over the engine's own state failed validation: \(error)")
+            return outcomes.map { $0 ?? .failure(.batchTooLarge(limit: BatchAllocator.registrantsMax)) }
         }
         for (i, r) in registrantOf.enumerated() {
             let request = requests[r]

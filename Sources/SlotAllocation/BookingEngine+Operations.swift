@@ -98,7 +98,9 @@ extension BookingEngine {
             }
             if !sameSession {
                 _ = withSession(old.session) { inventory, s in
-                    inventory.counters[s * inventory.categoryCount + Int(old.category)].booked -= 1
+                    let i = s * inventory.categoryCount + Int(old.category)
+                    inventory.counters[i].booked -= 1
+                    assert(inventory.counters[i].isConsistent)
                 }
             }
             registry[live: live] = .init(session: session.rawValue, serial: nextSerial(old), state: .booked,
@@ -202,7 +204,9 @@ extension BookingEngine {
     }
 
     /// Releases every hold that lapsed at or before `now`, in every shard; returns how many.
-    /// Holds also lapse lazily when their owner makes another request.
+    /// Holds also lapse lazily when their owner makes another request. Walk-in reserves need
+    /// no sweep: every request compares its `now` with the policy's release cut-off, so unused
+    /// reserve units are online units from that second on (``availability(_:now:)`` counts them).
     /// - Complexity: O(shards + released × log holds).
     @discardableResult
     public func releaseExpiredHolds(now: Int) -> Int {

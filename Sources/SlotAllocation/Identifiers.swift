@@ -25,7 +25,11 @@ public struct SessionIndex: Hashable, Comparable, Sendable, Codable, CustomStrin
 public struct CategoryIndex: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public init(_ value: Int) { self.rawValue = UInt8(value) }
+    /// The category at position `value`; nil unless `value` is 0...255 (a policy has at most 16).
+    public init?(_ value: Int) {
+        guard let raw = UInt8(exactly: value) else { return nil }
+        rawValue = raw
+    }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public var index: Int { Int(rawValue) }
     public var description: String { "category#\(rawValue)" }
@@ -63,6 +67,15 @@ public struct AppointmentID: Hashable, Sendable, Codable, CustomStringConvertibl
 
 /// A caller-chosen request id for idempotency: a request repeated with the same id
 /// returns the first outcome and changes nothing.
+///
+/// The contract's limits, chosen for speed (a retry is told apart in O(1) with no global table):
+/// - an id is remembered per beneficiary: the same id for another beneficiary is a new request;
+/// - the same id for another kind of request is refused (``BookingRefusal/requestIDReused``),
+///   but for the same kind with other parameters it returns the first outcome (ids should be
+///   unique per request, as a client's retry loop makes them);
+/// - each beneficiary shard remembers its last
+///   ``BookingEngineConfiguration/idempotencyEntriesPerShard`` ids (65,536 by default); a retry
+///   that comes after so many newer requests of its shard runs as a new request.
 public struct RequestID: Hashable, Sendable, Codable {
     public var rawValue: UInt64
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }

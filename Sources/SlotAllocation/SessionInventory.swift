@@ -177,6 +177,7 @@ struct SessionInventory: ~Copyable, Sendable {
         let i = Int(record.session) * categoryCount + Int(record.category)
         counters[i].held -= 1
         counters[i].booked += 1
+        assert(counters[i].isConsistent)
         return true
     }
 

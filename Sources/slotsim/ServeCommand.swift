@@ -42,6 +42,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cache-seconds"), help: "Public availability may be served from a cache this old (0: never).")
     var cacheSeconds = 5
 
+    @Option(name: .customLong("trusted-proxy"), help: "A load balancer's address whose X-Forwarded-For names the client for the per-address limit (repeat for several).")
+    var trustedProxies: [String] = []
+
+    @Option(name: .customLong("page-size"), help: "Availability lists come in pages of at most this many sessions or centres (1-1000; ?page=N).")
+    var pageSize = 100
+
     @Option(name: .customLong("otp-outbox"), help: "File the one-time passwords are written to (no SMS gateway is built in).")
     var otpOutbox: String
 
@@ -59,7 +65,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Partners file (JSON) of hashed API keys with scopes, quotas and centres; make entries with slotsim partner-key.")
     var partners: String?
 
-    @Option(name: .customLong("token-rate-limit"), help: "Requests a minute with one citizen token of the public flow.")
+    @Option(name: .customLong("token-rate-limit"), help: "Requests a minute with one bearer token (partner-flow tokens also count against their partner's quota).")
     var tokenRateLimit = 60
 
     @Option(name: .customLong("admin-port"), help: "Port of the admin listener with Prometheus /metrics, on --host (0: any free port).")
@@ -122,6 +128,16 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         configuration.cacheSeconds = cacheSeconds
+        guard (1...1000).contains(pageSize) else {
+            printError("--page-size must be between 1 and 1000")
+            throw ExitCode(1)
+        }
+        configuration.pageSize = pageSize
+        for proxy in trustedProxies where !BookingServer.isIPAddress(proxy) {
+            printError("--trusted-proxy \(proxy) is not an IPv4 or IPv6 address")
+            throw ExitCode(1)
+        }
+        configuration.trustedProxies = trustedProxies
         configuration.tokenRateLimit = tokenRateLimit
         configuration.adminPort = adminPort
         configuration.snapshotEvery = snapshotEvery

@@ -130,6 +130,7 @@ import Testing
             keys.add("booking app", [.book, .publicRead], quota: 8)
             keys.add("other app", [.book])
             keys.add("reader", [.publicRead])
+            keys.add("large app", [.book], quota: 1_000)
             return keys
         }()
         let h = try await ServerTests.harness(rateLimit: 2, partners: keys.partners, tokenRateLimit: 3)
@@ -174,6 +175,18 @@ import Testing
                                                              headers: [.authorization: "Bearer \(citizen)"]).status.code))
             }
             #expect(statuses == [200, 200, 200, 429])
+            // So has a partner-flow token, whatever its partner's quota: one citizen cannot use it all up.
+            let largeTxn = ServerTests.json(try await client.execute(uri: "/api/v2/auth/generateOTP", method: .post, headers: keys.headers("large app"),
+                                                                     body: ServerTests.body(["mobile": "9988776600"])))["txnId"] as! String
+            let largeToken = ServerTests.json(try await client.execute(uri: "/api/v2/auth/confirmOTP", method: .post, headers: keys.headers("large app"),
+                                                                       body: ServerTests.body(["otp": Vault.sha256Hex(h.sender.otp(largeTxn)!), "txnId": largeTxn])))["token"] as! String
+            var partnerStatuses: [String] = []
+            for _ in 0..<4 {
+                let r = try await client.execute(uri: "/api/v2/appointment/beneficiaries", method: .get,
+                                                 headers: keys.headers("large app", [.authorization: "Bearer \(largeToken)"]))
+                partnerStatuses.append(Self.code(r) ?? "\(r.status.code)")
+            }
+            #expect(partnerStatuses == ["200", "200", "200", "USRRES0431"])
             let address = try await client.execute(uri: "/api/v2/admin/location/states", method: .get)
             #expect(address.status == .tooManyRequests && Self.code(address) == "USRRES0429", "the 3rd keyless public call from this address")
             // A known path with the wrong method: 405 with Allow.

@@ -62,7 +62,8 @@ final class TestClock: Sendable {
 
     static func harness(store: StoreKind = .embedded, capacity: Int = 50, rateLimit: Int = 10_000, directory: String? = nil, cacheSeconds: Int = 0,
                         partners: [Partner] = [], tokenRateLimit: Int = 10_000, clock: TestClock? = nil,
-                        postgres: String? = nil, key: UInt8 = 7, snapshotEvery: Int = 100_000) async throws -> Harness {
+                        postgres: String? = nil, key: UInt8 = 7, snapshotEvery: Int = 100_000, pageSize: Int = 100,
+                        trustedProxies: [String] = []) async throws -> Harness {
         let sender = MemoryOTPSender()
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-serve-\(UUID().uuidString)").path
         var configuration = ServiceConfiguration(dataDirectory: dir, dataKey: Data(repeating: key, count: 32),
@@ -72,6 +73,8 @@ final class TestClock: Sendable {
         configuration.partners = partners
         configuration.tokenRateLimit = tokenRateLimit
         configuration.snapshotEvery = snapshotEvery
+        configuration.pageSize = pageSize
+        configuration.trustedProxies = trustedProxies
         if let clock { configuration.clock = { clock.now } }
         configuration.postgresURL = try postgres ?? (store == .postgres ? freshPostgresURL() : nil)
         return Harness(server: try await BookingServer.start(topology: topology(capacity: capacity), configuration: configuration), sender: sender,
@@ -111,6 +114,29 @@ final class TestClock: Sendable {
             let r = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
                                              body: body(["dose": 1, "session_id": session, "slot": "09:00AM-11:00AM", "beneficiaries": [reference]]))
             #expect(r.status == .ok)
+        }
+    }
+
+    /// Every person on a connection of their own, all connected at once: each asks `asks`
+    /// times to book `session` (the test framework's client has one connection, which would
+    /// send the requests one after the other). Returns every status.
+    static func race(_ people: [(port: Int, token: String, reference: String)], session: String, asks: Int = 2) async throws -> [Int] {
+        try await withThrowingTaskGroup(of: [Int].self) { group in
+            for person in people {
+                group.addTask {
+                    try await TestClient.withClient(host: "127.0.0.1", port: person.port) { connection in
+                        var statuses: [Int] = []
+                        for _ in 0..<asks {
+                            let r = try await connection.post("/api/v2/appointment/schedule", headers: [.authorization: "Bearer \(person.token)"],
+                                                              body: body(["dose": 1, "session_id": session, "slot": "11:00AM-01:00PM",
+                                                                          "beneficiaries": [person.reference]]))
+                            statuses.append(r.head.status.code)
+                        }
+                        return statuses
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
     }
 
@@ -238,6 +264,35 @@ final class TestClock: Sendable {
         }
     }
 
+    /// No call lists more than a page: a district's sessions and centres come page by page,
+    /// the headers say how many there are, and every page is cached on its own.
+    @Test func availabilityComesInCappedPages() async throws {
+        let h = try await Self.harness(cacheSeconds: 5, pageSize: 1)
+        defer { h.server.close() }
+        try await Application(router: h.server.router()).test(.live) { client in
+            func get(_ path: String) async throws -> TestResponse {
+                try await client.execute(uri: "/api/v2/appointment/sessions/public/\(path)&date=\(Self.tomorrow)", method: .get)
+            }
+            var seen: [String] = []
+            for page in 1...2 {
+                let r = try await get("findByDistrict?district_id=1&page=\(page)")
+                let sessions = Self.json(r)["sessions"] as! [[String: Any]]
+                #expect(sessions.count == 1 && r.headers[HTTPField.Name("X-Total-Count")!] == "2" && r.headers[HTTPField.Name("X-Page-Count")!] == "2")
+                seen += sessions.map { $0["session_id"] as! String }
+            }
+            #expect(Set(seen).count == 2, "the two pages hold the district's two sessions")
+            let first = try await get("findByDistrict?district_id=1")
+            #expect((Self.json(first)["sessions"] as! [[String: Any]]).map { $0["session_id"] as! String } == [seen[0]], "page 1 is the default")
+            #expect((Self.json(try await get("findByDistrict?district_id=1&page=3"))["sessions"] as! [Any]).isEmpty, "past the last page: empty")
+            let calendar = try await get("calendarByDistrict?district_id=1&page=2")
+            #expect((Self.json(calendar)["centers"] as! [Any]).count == 1 && calendar.headers[HTTPField.Name("X-Total-Count")!] == "2")
+            for bad in ["0", "-1", "x", "100001", "1.5"] {
+                let refused = try await get("findByDistrict?district_id=1&page=\(bad)")
+                #expect(refused.status == .badRequest && Self.json(refused)["errorCode"] is String, "page \(bad)")
+            }
+        }
+    }
+
     @Test(arguments: stores) func malformedRequestsGetA4xxWithAJSONBody(store: StoreKind) async throws {
         let h = try await Self.harness(store: store)
         defer { h.server.close() }
@@ -266,6 +321,26 @@ final class TestClock: Sendable {
         }
     }
 
+    /// Behind a trusted load balancer, each client named by X-Forwarded-For has its own limit;
+    /// from any other peer the header is ignored (a client cannot pick whom it counts against).
+    @Test(arguments: [true, false]) func aTrustedProxyNamesTheClient(trusted: Bool) async throws {
+        let h = try await Self.harness(rateLimit: 2, trustedProxies: trusted ? ["127.0.0.1", "10.0.0.9"] : ["10.0.0.9"])
+        defer { h.server.close() }
+        try await Application(router: h.server.router()).test(.live) { client in
+            func status(_ forwarded: String) async throws -> Int {
+                Int(try await client.execute(uri: "/api/v2/admin/location/states", method: .get,
+                                             headers: [HTTPField.Name("X-Forwarded-For")!: forwarded]).status.code)
+            }
+            var statuses: [Int] = []
+            for forwarded in ["203.0.113.1", "203.0.113.1", "198.51.100.7, 203.0.113.1", "203.0.113.2", "203.0.113.2, 10.0.0.9", "2001:db8::1", "2001:db8::2"] {
+                statuses.append(try await status(forwarded))
+            }
+            // Trusted: 203.0.113.1 three times (the right-most entry counts), 203.0.113.2 twice
+            // (10.0.0.9 is a trusted hop), one IPv6 /64 twice. Untrusted: one peer, limit 2.
+            #expect(statuses == (trusted ? [200, 200, 429, 200, 200, 200, 200] : [200, 200, 429, 429, 429, 429, 429]), "\(statuses)")
+        }
+    }
+
     @Test func publicCallsAreRateLimitedPerAddress() async throws {
         let h = try await Self.harness(rateLimit: 5)
         try await Application(router: h.server.router()).test(.live) { client in
@@ -281,25 +356,14 @@ final class TestClock: Sendable {
         defer { h.server.close() }
         try await Application(router: h.server.router()).test(.live) { client in
             let session = try await Self.firstSession(client)
-            var tokens: [(String, String)] = []
+            var people: [(port: Int, token: String, reference: String)] = []
             for n in 0..<200 {
                 let token = try await Self.login(client, h, mobile: "9\(String(format: "%09d", n))")
                 let reference = Self.json(try await Self.register(client, token: token))["beneficiary_reference_id"] as! String
-                tokens.append((token, reference))
+                people.append((try #require(client.port), token, reference))
             }
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                for (token, reference) in tokens {
-                    for _ in 0..<2 {  // each client asks twice
-                        group.addTask {
-                            Int(try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: [.authorization: "Bearer \(token)"],
-                                                         body: Self.body(["dose": 1, "session_id": session, "slot": "11:00AM-01:00PM",
-                                                                          "beneficiaries": [reference]])).status.code)
-                        }
-                    }
-                }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
-            }
-            #expect(statuses.filter { $0 == 200 }.count == 40)
+            let statuses = try await Self.race(people, session: session)  // 200 connections, each asking twice
+            #expect(statuses.count == 400 && statuses.filter { $0 == 200 }.count == 40)
             #expect(statuses.allSatisfy { $0 == 200 || $0 == 409 })
             #expect(h.server.store.engine.invariantViolations().isEmpty)
             let booked = h.server.store.read { $0.appointments.values.flatMap(\.beneficiaries) }

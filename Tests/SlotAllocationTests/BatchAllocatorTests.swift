@@ -19,6 +19,38 @@ import Testing
         #expect((0..<3).filter { result.session[$0] == 0 } == served)
         let reserveHolder = order[0] == "reserve" ? 0 : 2
         #expect(result.category[reserveHolder] == 0)
+        // And the properties the random tests check: compliant, non-wasteful, no blocking pair.
+        check(Instance(policy: policy, sessions: sessions, registrants: registrants), result, seed: 1, stable: true)
+    }
+
+    /// "Any session in my district between these dates" as a preference list: the calendar's
+    /// answer is the brute-force one, and an allocation over such lists stays in range.
+    @Test func anySessionInADistrictBetweenDates() throws {
+        var random = SeededGenerator(seed: 42)
+        var sessions = BatchSessions()
+        for _ in 0..<400 {
+            sessions.append(district: Int.random(in: 0..<5, using: &random), day: Int.random(in: 0..<10, using: &random), vaccine: 0, minAge: 18, capacity: 2)
+        }
+        let calendar = DistrictCalendar(sessions)
+        for _ in 0..<200 {
+            let d = Int.random(in: -1..<6, using: &random), a = Int.random(in: -2..<11, using: &random), b = Int.random(in: a..<12, using: &random)
+            let brute = (0..<sessions.count).filter { Int(sessions.district[$0]) == d && (a...b).contains(Int(sessions.day[$0])) }
+                .sorted { (sessions.day[$0], $0) < (sessions.day[$1], $1) }
+            #expect(calendar.sessions(inDistrict: d, days: a...b) == brute)
+            #expect(calendar.sessions(inDistrict: d, days: a...b, limit: 3) == Array(brute.prefix(3)))
+            #expect(sessions.sessions(inDistrict: d, days: a...b) == brute)
+        }
+        var registrants = BatchRegistrants()
+        for i in 0..<300 {
+            registrants.append(birthYear: 1990, requestTime: i, preferences: calendar.sessions(inDistrict: i % 5, days: 2...4, limit: BatchAllocator.preferencesPerRegistrantMax))
+        }
+        let result = try BatchAllocator(policy: .singleCategory()).allocate(sessions: sessions, registrants: registrants,
+                                                                            mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+        for i in 0..<300 where result.session[i] >= 0 {
+            let s = Int(result.session[i])
+            #expect(Int(sessions.district[s]) == i % 5 && (2...4).contains(Int(sessions.day[s])))
+        }
+        #expect(result.assignedCount > 0)
     }
 
     /// Two packed records to a cache line, never one across two (see PackedRegistrants).
@@ -42,6 +74,8 @@ import Testing
             #expect(reasons.contains(.outrankedAtEveryEligiblePreference))
             #expect(reasons[2] == .ineligibleAtEveryPreference(firstRefusal: .ageNotEligible(age: 31, minAge: 45, maxAge: nil)))
             #expect(reasons[3] == .noPreferences)
+            check(Instance(policy: .singleCategory(), sessions: sessions, registrants: registrants), result, seed: 3,
+                  stable: mechanism == .deferredAcceptance(lotterySeed: 3))  // stable under the categories' own orders
         }
     }
 

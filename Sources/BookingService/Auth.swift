@@ -1,5 +1,6 @@
 @preconcurrency import Crypto
 import Foundation
+import Logging
 import Synchronization
 
 /// Delivers one-time passwords. The server never logs them; a real deployment sends SMS.
@@ -19,7 +20,7 @@ public final class OutboxOTPSender: OTPSender {
         let written = file < 0 ? -1 : line.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
         if file >= 0 { close(file) }
         if written != line.count {
-            FileHandle.standardError.write(Data("slotsim serve: cannot write the OTP outbox \(path)\n".utf8))
+            BookingServer.logger.error("cannot write the OTP outbox \(path)")
         }
     }
 }

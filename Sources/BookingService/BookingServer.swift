@@ -105,7 +105,7 @@ public final class BookingServer: Sendable {
         sessions = Sessions(tokenLifetime: configuration.tokenLifetimeSeconds, vault: store.vault, ledger: store.makeOTPLedger())
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
-        trustedProxies = Set(configuration.trustedProxies.compactMap { try? SocketAddress(ipAddress: $0, port: 0).ipAddress })
+        trustedProxies = Set(configuration.trustedProxies.compactMap { ServiceContext.ipText(ServiceContext.address(parsing: $0[...])) })
         partners = PartnerRegistry(configuration.partners)
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
@@ -126,7 +126,8 @@ public final class BookingServer: Sendable {
     /// (the data directory can then be opened again).
     public func close() { store.close() }
 
-    /// The server's logger (standard error; `LOG_LEVEL` sets the level, info by default).
+    /// The server's logger (swift-log, on standard error; `LOG_LEVEL` sets the level, info by
+    /// default; debug adds a line per request).
     static let logger = Logger(label: "slotsim", factory: ServerLogHandler.init)
 
     /// Serves until the process is stopped; `onRunning` gets the bound port (useful with port 0),
@@ -183,6 +184,7 @@ public final class BookingServer: Sendable {
 
     func router() -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware(metrics: metrics))
         let v2 = router.group("api/v2")
@@ -284,7 +286,9 @@ public final class BookingServer: Sendable {
             let record = JournalRecord.schedule(appointment: Vault.randomUUID(), account: account, beneficiaries: beneficiaries,
                                                 session: sessionID, slot: slot, dose: dose, now: self.now, idempotencyKey: key)
             switch await self.commit(record, "schedule") {
-            case .success(let appointment): return API.json(["appointment_confirmation_no": appointment])
+            case .success(let appointment):
+                self.metrics.booked(beneficiaries.count)
+                return API.json(["appointment_confirmation_no": appointment])
             case .failure(let error): throw error
             }
         }
@@ -409,12 +413,12 @@ public final class BookingServer: Sendable {
     /// a client cannot choose whom its calls are counted against.
     func clientKey(_ request: Request, _ context: ServiceContext) -> String {
         let peer = context.limitKey
-        guard !trustedProxies.isEmpty, let ip = context.remoteAddress?.ipAddress, trustedProxies.contains(ip),
+        guard !trustedProxies.isEmpty, let ip = ServiceContext.ipText(context.remoteAddress), trustedProxies.contains(ip),
               let forwarded = request.headers[Self.forwardedForHeader] else { return peer }
         for entry in forwarded.split(separator: ",").reversed() {
-            let text = entry.trimmingCharacters(in: .whitespaces)
-            guard let address = try? SocketAddress(ipAddress: text, port: 0) else { return peer }  // not an address: trust none of it
-            if let normal = address.ipAddress, trustedProxies.contains(normal) { continue }
+            // Not an address (say "unknown"): the proxy could not name the client, so count the proxy.
+            guard let address = ServiceContext.address(parsing: entry) else { return peer }
+            if let text = ServiceContext.ipText(address), trustedProxies.contains(text) { continue }
             return ServiceContext.limitKey(address)
         }
         return peer
@@ -423,7 +427,7 @@ public final class BookingServer: Sendable {
     static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
 
     /// Whether `text` is an IPv4 or IPv6 address (for `--trusted-proxy`).
-    public static func isIPAddress(_ text: String) -> Bool { (try? SocketAddress(ipAddress: text, port: 0)) != nil }
+    public static func isIPAddress(_ text: String) -> Bool { ServiceContext.address(parsing: text[...]) != nil }
 
     /// The Idempotency-Key header: at most 64 of A–Z, a–z, 0–9, '-' and '_'.
     func idempotencyKey(_ request: Request) throws -> String? {
@@ -459,7 +463,7 @@ public final class BookingServer: Sendable {
         let list = Self.slice(all, page: page, size: configuration.pageSize).map { c, s in
             centerJSON(c).merging(sessionJSON(s)) { a, _ in a }
         }
-        return cached(["sessions": list], total: all.count, key: key)
+        return cached(["sessions": list], total: all.count, key: list.isEmpty ? nil : key)
     }
 
     /// Page `page` of `centers`, each with its sessions of 7 days from `day` (calendarByDistrict, calendarByPin).
@@ -470,7 +474,7 @@ public final class BookingServer: Sendable {
             center["sessions"] = (day..<(day + 7)).compactMap { store.published.session(center: c, day: $0).map(sessionJSON) }
             return center
         }
-        return cached(["centers": list], total: centers.count, key: key)
+        return cached(["centers": list], total: centers.count, key: list.isEmpty ? nil : key)
     }
 
     /// Entries `(page - 1) × size ..< page × size` of `all` (none past the last page).
@@ -512,20 +516,22 @@ public final class BookingServer: Sendable {
         return Response(status: .ok, headers: hit.headers, body: .init(byteBuffer: hit.body))
     }
 
-    /// A page of a list of `total` entries, cached under `key`; its headers say how many
-    /// entries and pages there are.
-    func cached(_ object: [String: Any], total: Int, key: String) -> Response {
+    /// A page of a list of `total` entries, cached under `key` (nil: not cached; empty pages are
+    /// not, so that queries for pages past the end or unknown pincodes cannot crowd the cache);
+    /// its headers say how many entries and pages there are.
+    func cached(_ object: [String: Any], total: Int, key: String?) -> Response {
         var bytes: [UInt8] = []
         API.write(object, &bytes)
         let body = ByteBuffer(bytes: bytes)
         var headers = cacheHeaders
         headers[Self.totalCountHeader] = String(total)
         headers[Self.pageCountHeader] = String(max(1, (total + configuration.pageSize - 1) / configuration.pageSize))
-        if configuration.cacheSeconds > 0 {
-            let expires = Date() + TimeInterval(configuration.cacheSeconds)
+        if configuration.cacheSeconds > 0, let key {
+            let now = Date()
             responseCache.withLock { cache in
-                if cache.count > 10_000 { cache.removeAll() }
-                cache[key] = (expires, body, headers)
+                if cache.count >= 10_000 { cache = cache.filter { $0.value.expires > now } }
+                if cache.count >= 10_000 { cache.removeAll() }
+                cache[key] = (now + TimeInterval(configuration.cacheSeconds), body, headers)
             }
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SlotAllocation
 import Synchronization
 
@@ -175,12 +176,13 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
+    /// Through the server's logger (swift-log, standard error), like every other line.
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("slotsim serve: warning: \(message)\n".utf8))
+        BookingServer.logger.warning("\(message)")
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("slotsim serve: \(message)\n".utf8))
+        BookingServer.logger.notice("\(message)")
     }
 
     /// The PostgreSQL store: migrations applied, the shared journal replayed, then the writer started.
@@ -379,11 +381,10 @@ final class BookingStore: @unchecked Sendable {
         }
     }
 
-    /// Moves every beneficiary of an appointment, all or none: each is moved in the engine (which
-    /// keeps a person's old unit if the new one cannot be had), and those moved before a refusal
-    /// are moved back. Moving back cannot be refused: each goes to the unit it just left, under
-    /// rules that only widen with time, and nothing else changes the engine meanwhile (the books'
-    /// lock is held). For that, an appointment whose session has closed for booking stays put.
+    /// Moves every beneficiary of an appointment, all or none (the engine decides the group under
+    /// its locks, so a refused move changes nothing and a replay of the journal, which has no
+    /// record of it, rebuilds the same state). An appointment whose session has closed for
+    /// booking stays put: the centre's list for that day is final.
     private func reschedule(_ appointment: String, _ account: String, _ sessionID: String, _ slot: Int, _ now: Int, _ key: String?,
                             _ b: inout Books) -> Result<String, APIError> {
         guard let booked = b.appointments[appointment], booked.account == account else {
@@ -399,18 +400,8 @@ final class BookingStore: @unchecked Sendable {
         guard lives.allSatisfy({ $0?.state == .booked }) else {
             return .failure(APIError(400, "APPOIN0046", "the appointment can no longer be changed: the dose was given, or it is a walk-in at the centre"))
         }
-        var moved: [AppointmentID] = []
-        for live in lives {
-            switch engine.reschedule(live!.id, to: target.index, slot: slot, now: now) {
-            case .success(let a): moved.append(a.id)
-            case .failure(let refusal):
-                for id in moved {
-                    guard case .success = engine.reschedule(id, to: origin.index, slot: booked.slot, now: now) else {
-                        return .failure(APIError(500, "SRV0003", "a partial reschedule could not be undone"))
-                    }
-                }
-                return .failure(Self.apiError(refusal))
-            }
+        if case .failure(let refusal) = engine.rescheduleTogether(lives.map { $0!.id }, to: target.index, slot: slot, now: now) {
+            return .failure(Self.apiError(refusal))
         }
         b.appointments[appointment]!.session = sessionID
         b.appointments[appointment]!.slot = slot

@@ -7,8 +7,9 @@ import Synchronization
 /// every record queued meanwhile, writes them and calls `fsync` once (group commit). A
 /// request is acknowledged only after its record's `fsync`. On start the file is read back;
 /// a torn or corrupt tail (a crash mid-write) is detected by its length or checksum and cut off
-/// (kept beside the journal). Damage followed by a valid record is not a crash's tail: the
-/// server refuses to start rather than cut acknowledged records.
+/// (kept beside the journal). Damage followed by a valid record further than a crash can tear
+/// from the end (``tornTailMax``) is not a crash's tail: the server refuses to start rather
+/// than cut acknowledged records.
 final class Journal: @unchecked Sendable {
     // @unchecked: `fd` is written once in init; everything else is behind `state`.
     private let fd: Int32
@@ -27,11 +28,16 @@ final class Journal: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     static let recordMax = 1 << 20
+    /// A batch is written and `fsync`ed in chunks of at most this many bytes, so a crash can
+    /// tear at most the last chunk (and the record that ran into it).
+    static let chunkBytesMax = 1 << 20
+    /// The longest tail a crash can leave torn: damage further from the end is not a crash's.
+    static let tornTailMax = chunkBytesMax + 8 + recordMax
 
     /// Opens (or creates) the journal at `path` and returns it with the payloads it holds, in
     /// order: the header (the first record), then every other record — or, when `after` is a
     /// position this file holds (a snapshot's), only the records after it (`resumed`).
-    static func open(path: String, after position: JournalPosition? = nil) throws(ServiceError)
+    static func open(path: String, after position: JournalPosition? = nil, tornTailMax: Int = tornTailMax) throws(ServiceError)
         -> (journal: Journal, records: [Data], resumed: Bool) {
         let exists = FileManager.default.fileExists(atPath: path)
         var parsed = Parsed()
@@ -67,10 +73,11 @@ final class Journal: @unchecked Sendable {
             Foundation.close(fd)
             throw .journal("\(path) is in use by another slotsim serve (one server per data directory)")
         }
-        if let valid = parsed.validRecordAfterDamage {
-            // A crash tears only the last batch, which was never acknowledged; valid records after
-            // the damage mean damage to acknowledged data. Cutting them would lose bookings, so the
-            // server refuses to start and says how to proceed.
+        if let valid = parsed.validRecordAfterDamage, let torn = parsed.tornTail, torn.count > tornTailMax {
+            // A crash tears at most the last chunk, which was never acknowledged: the damage then
+            // lies within `tornTailMax` of the end. Damage further back, with a valid record after
+            // it, is damage to acknowledged data. Cutting it would lose bookings, so the server
+            // refuses to start and says how to proceed.
             Foundation.close(fd)
             throw .journal("""
                 \(path) is damaged at byte \(parsed.end), and a valid record starts at byte \(valid) after it: this is not \
@@ -80,10 +87,15 @@ final class Journal: @unchecked Sendable {
                 """)
         }
         if let torn = parsed.tornTail {
-            // A torn or corrupt tail: never acknowledged if it is a crash's half-written batch. The cut
+            // A torn or corrupt tail: never acknowledged if it is a crash's half-written chunk. The cut
             // bytes are kept beside the journal, so nothing is destroyed if it was damage instead.
             let damaged = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
             _ = FileManager.default.createFile(atPath: damaged, contents: torn, attributes: [.posixPermissions: 0o600])
+            var words = "\(path): cut \(torn.count) bytes from byte \(parsed.end) as a torn tail (kept in \(damaged))"
+            if let valid = parsed.validRecordAfterDamage {
+                words += "; they hold a valid record at byte \(valid) (a crash leaves that when the disk reorders writes; damage does too)"
+            }
+            BookingStore.warn(words)
             guard ftruncate(fd, off_t(parsed.end)) == 0, fsync(fd) == 0 else {
                 throw .journal("cannot cut the torn tail of \(path): \(String(cString: strerror(errno)))")
             }
@@ -213,8 +225,12 @@ final class Journal: @unchecked Sendable {
                 return (taken, s.queued, s.stopping)
             }
             if !bytes.isEmpty {
-                var failure = DurableFile.writeAll(fd, bytes)
-                if failure == nil, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
+                var failure: String?
+                for start in stride(from: 0, to: bytes.count, by: Self.chunkBytesMax) where failure == nil {
+                    let chunk = bytes.count <= Self.chunkBytesMax ? bytes : Array(bytes[start..<min(start + Self.chunkBytesMax, bytes.count)])
+                    failure = DurableFile.writeAll(fd, chunk)
+                    if failure == nil, fsync(fd) != 0 { failure = "fsync: " + String(cString: strerror(errno)) }
+                }
                 let resumed = state.withLock { s -> [(CheckedContinuation<Bool, Never>, Bool)] in
                     if let failure { s.failure = failure } else { s.durable = max(s.durable, upTo) }
                     let ok = s.failure == nil

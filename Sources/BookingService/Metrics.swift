@@ -42,16 +42,26 @@ final class ServiceMetrics: Sendable {
         counter(changes, kind, name: "slotsim_changes_total", label: "kind", help: "Changes acknowledged after they were written to the journal").increment()
     }
 
+    /// Beneficiaries in acknowledged schedule answers (1 to 4 a request), the bookings a
+    /// planner counts; `slotsim_changes_total{kind="schedule"}` counts requests. Like it, a
+    /// retry answered from its Idempotency-Key counts again.
+    func booked(_ people: Int) {
+        counter(changes, "booked people", name: "slotsim_bookings_total", label: "channel", value: "online",
+                help: "Beneficiaries in acknowledged schedule answers (1 to 4 a request)").increment(by: Int64(people))
+    }
+
     /// A request refused with a 4xx or 5xx error code.
     func refusal(_ code: String) {
         counter(refusals, code, name: "slotsim_refusals_total", label: "code", help: "Refused requests by error code").increment()
     }
 
-    private func counter(_ cache: borrowing Mutex<[String: Counter]>, _ value: String, name: String, label: String, help: String) -> Counter {
+    /// The counter `name{label="value"}`, cached under `key` (the label's value unless given).
+    private func counter(_ cache: borrowing Mutex<[String: Counter]>, _ key: String, name: String, label: String, value: String? = nil,
+                         help: String) -> Counter {
         cache.withLock { c in
-            if let hit = c[value] { return hit }
-            let made = registry.makeCounter(name: name, labels: [(label, value)], help: help)
-            c[value] = made
+            if let hit = c[key] { return hit }
+            let made = registry.makeCounter(name: name, labels: [(label, value ?? key)], help: help)
+            c[key] = made
             return made
         }
     }

@@ -21,11 +21,46 @@ struct ServiceContext: RequestContext, RemoteAddressRequestContext {
     static func limitKey(_ address: SocketAddress?) -> String {
         guard case .v6(let v6) = address else { return address?.ipAddress ?? "unknown" }
         let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-            return bytes[12...].map(String.init).joined(separator: ".")
-        }
+        if let mapped = mappedIPv4(bytes) { return mapped }
         return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
             .joined(separator: ":") + "::/64"
+    }
+
+    /// The address as text, an IPv4 address mapped into IPv6 (`::ffff:10.0.0.9`, as a dual-stack
+    /// listener sees IPv4 peers) as the IPv4 address itself.
+    static func ipText(_ address: SocketAddress?) -> String? {
+        if case .v6(let v6) = address, let mapped = mappedIPv4(withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }) { return mapped }
+        return address?.ipAddress
+    }
+
+    /// An address as proxies write it in X-Forwarded-For or as an operator gives it: IPv4 or
+    /// IPv6, optionally with a port (`1.2.3.4:5678`, `[2001:db8::1]:443`) or in brackets.
+    static func address(parsing text: Substring) -> SocketAddress? {
+        var host = text.trimmingCharacters(in: .whitespaces)[...]
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if host.filter({ $0 == ":" }).count == 1 {
+            host = host.prefix { $0 != ":" }
+        }
+        return try? SocketAddress(ipAddress: String(host), port: 0)
+    }
+
+    private static func mappedIPv4(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff else { return nil }
+        return bytes[12...].map(String.init).joined(separator: ".")
+    }
+}
+
+/// With LOG_LEVEL=debug, a line per request: its method and path, never the query string,
+/// a header or the body (so no token and no personal data). At the default level it costs a
+/// level check: the metadata is built only for a line that is written.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = ServiceContext
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        context.logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+        return try await next(request, context)
     }
 }
 

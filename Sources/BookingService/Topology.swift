@@ -100,7 +100,11 @@ struct Published: Sendable {
     /// Centres by pincode, in the order they are listed.
     var centersOfPincode: [Int: [Int]]
 
+    /// Districts a server publishes at most: their pincodes (``pincode(district:center:)``) stay 6 digits.
+    static let districtsMax = 10_000
+
     init(_ topology: ServiceTopology, engine: BookingEngine) throws(SlotAllocationError) {
+        guard topology.districts.count <= Self.districtsMax else { throw .limitExceeded("districts", limit: Self.districtsMax) }
         stateName = topology.stateName
         districtNames = topology.districts.map(\.name)
         days = topology.days

@@ -33,7 +33,8 @@ public struct BatchSessions: Sendable {
     /// said "any centre in my district between these dates". O(sessions) a call: for many
     /// registrants, build a ``DistrictCalendar`` once and ask it.
     public func sessions(inDistrict target: Int, days: ClosedRange<Int>) -> [Int] {
-        DistrictCalendar(self).sessions(inDistrict: target, days: days)
+        day.indices.filter { district[$0] == target && days.contains(Int(day[$0])) }
+            .sorted { (day[$0], $0) < (day[$1], $1) }
     }
 }
 

@@ -249,8 +249,9 @@ extension BookingEngine {
         var expiresAt = now + policy.holdTimeout
         let taken: Result<Int, BookingRefusal>? = withSession(session.rawValue) { inventory, s in
             if let refusal = onlineRefusal(inventory, s, slot, person, now: now) { return .failure(refusal) }
-            // A hold never outlives the booking close: it could not be confirmed into a booking after it.
-            expiresAt = min(expiresAt, Int(inventory.sessions[s].day) * CompiledPolicy.secondsPerDay + policy.closeSecond)
+            if hold {  // a hold never outlives the booking close: it could not be confirmed into a booking after it
+                expiresAt = min(expiresAt, Int(inventory.sessions[s].day) * CompiledPolicy.secondsPerDay + policy.closeSecond)
+            }
             if let forced {
                 // The batch allocator applied the category rules for this `now`; they must still hold.
                 assert(policy.categoryAdmits(forced, person, channel: .online, sessionDay: Int(inventory.sessions[s].day), now: now))

@@ -23,6 +23,12 @@ import Testing
         #expect(try key("2001:db8:1:2:ffff:eeee:dddd:cccc") == key("2001:db8:1:2::9"))
         #expect(try key("2001:db8:1:3::1") != key("2001:db8:1:2::1"))
         #expect(ServiceContext.limitKey(nil) == "unknown")
+        // As proxies write addresses, and as a dual-stack listener sees an IPv4 peer.
+        for (text, expected) in [("1.2.3.4", "1.2.3.4"), (" 1.2.3.4:5678", "1.2.3.4"), ("[2001:db8::1]:443", "2001:db8::1"), ("[2001:db8::1]", "2001:db8::1"),
+                                 ("2001:db8::1", "2001:db8::1"), ("::ffff:10.0.0.9", "10.0.0.9")] {
+            #expect(ServiceContext.ipText(ServiceContext.address(parsing: text[...])) == expected, "\(text)")
+        }
+        for junk in ["unknown", "", "1.2.3", "[2001:db8::1", "_gazonk"] { #expect(ServiceContext.address(parsing: junk[...]) == nil, "\(junk)") }
     }
 
     @Test func aKeyKeepsItsCountAmongManyLiveKeys() {

@@ -66,3 +66,44 @@ import Testing
         #expect(engine.book(given, session: s[0], slot: 0, dose: .one, now: 10 * hour).refusal == .doseAlreadyGiven(.one))
     }
 }
+
+/// Several bookings moved together: all or none, and a refused group leaves every counter as
+/// it was (moving them back one by one would not: a booking moved back takes the first
+/// category with room).
+@Suite struct GroupRescheduleTests {
+    @Test func aGroupMovesWholeOrLeavesEveryCounterAsItWas() throws {
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "dose 2", count: 1, doses: [.two]), CapacityCategory(name: "open")])
+        let engine = try BookingEngine(policy: policy, configuration: .init(horizonDays: 400, sessionShards: 4, beneficiaryShards: 4))
+        let center = try engine.addCenter(CenterSpec(externalID: 1, name: "PHC", district: 0))
+        let a = try engine.addSession(SessionSpec(center: center, day: 1, vaccine: 0, minAge: 18, capacity: 3))
+        let small = try engine.addSession(SessionSpec(center: center, day: 1, vaccine: 0, minAge: 18, capacity: 1))
+        let roomy = try engine.addSession(SessionSpec(center: center, day: 1, vaccine: 0, minAge: 18, capacity: 2))
+        let now = 10 * hour
+        let dose1 = DoseRecord(day: -90, vaccine: 0)
+        let x = try #require(engine.book(try person(engine, dose1: dose1), session: a, slot: 0, dose: .two, now: now).value)
+        let p = try #require(engine.book(try person(engine, dose1: dose1), session: a, slot: 0, dose: .two, now: now).value)
+        let q = try #require(engine.book(try person(engine), session: a, slot: 0, dose: .one, now: now).value)
+        #expect(x.category == CategoryIndex(0) && p.category == CategoryIndex(1) && q.category == CategoryIndex(1))
+        _ = engine.cancel(x.id, now: now)  // the dose-2 unit is free again; p stays in "open"
+        func counts() -> [[Int]] { [a, small, roomy].map { s in engine.availability(s, now: now)!.categories.map(\.booked) } }
+        let before = counts()
+        // p fits the small session, q does not: nobody moves.
+        #expect(engine.rescheduleTogether([p.id, q.id], to: small, slot: 1, now: now).refusal == .sessionFull)
+        #expect(counts() == before, "a refused group changes no counter")
+        #expect(engine.liveAppointment(of: p.beneficiary, dose: .two, now: now)?.category == CategoryIndex(1))
+        #expect(engine.invariantViolations().isEmpty)
+        // Both fit the roomy one: both move, and their old units are free.
+        let moved = try #require(engine.rescheduleTogether([p.id, q.id], to: roomy, slot: 2, now: now).value)
+        #expect(moved.map(\.session) == [roomy, roomy] && moved.allSatisfy { $0.slot == 2 && $0.state == .booked })
+        #expect(counts() == [[0, 0], [0, 0], [1, 1]])
+        #expect(engine.cancel(p.id, now: now).refusal == .unknownAppointment(p.id), "the old appointment ids are gone")
+        // Within its session a group changes only the slot; bad groups are refused.
+        #expect(engine.rescheduleTogether(moved.map(\.id), to: roomy, slot: 0, now: now).value?.map(\.slot) == [0, 0])
+        #expect(counts() == [[0, 0], [0, 0], [1, 1]])
+        let current = [p.beneficiary, q.beneficiary].map { engine.liveAppointment(of: $0, dose: $0 == p.beneficiary ? .two : .one, now: now)!.id }
+        #expect(engine.rescheduleTogether([current[0], current[0]], to: a, slot: 0, now: now).refusal == .duplicateRequest)
+        #expect(engine.rescheduleTogether(current, to: SessionIndex(rawValue: 999), slot: 0, now: now).refusal == .unknownSession(SessionIndex(rawValue: 999)))
+        #expect(engine.rescheduleTogether([p.id], to: a, slot: 0, now: now).refusal == .unknownAppointment(p.id))
+        #expect(engine.invariantViolations().isEmpty)
+    }
+}

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 
 /// The embedded store's durability: an append-only file of checksummed records
@@ -73,11 +74,12 @@ final class Journal: @unchecked Sendable {
             Foundation.close(fd)
             throw .journal("\(path) is in use by another slotsim serve (one server per data directory)")
         }
-        if let valid = parsed.validRecordAfterDamage, let torn = parsed.tornTail, torn.count > tornTailMax {
-            // A crash tears at most the last chunk, which was never acknowledged: the damage then
-            // lies within `tornTailMax` of the end. Damage further back, with a valid record after
-            // it, is damage to acknowledged data. Cutting it would lose bookings, so the server
-            // refuses to start and says how to proceed.
+        // A crash tears at most the last chunk, which was never acknowledged: the damage then lies
+        // within `tornTailMax` of the end. Damage further back, or before the point a snapshot
+        // proves durable, with a valid record after it, is damage to acknowledged data. Cutting it
+        // would lose bookings, so the server refuses to start and says how to proceed.
+        let beforeSnapshot = position.map { parsed.end < Int($0.end) } ?? false
+        if let valid = parsed.validRecordAfterDamage, let torn = parsed.tornTail, torn.count > tornTailMax || beforeSnapshot {
             Foundation.close(fd)
             throw .journal("""
                 \(path) is damaged at byte \(parsed.end), and a valid record starts at byte \(valid) after it: this is not \
@@ -88,14 +90,20 @@ final class Journal: @unchecked Sendable {
         }
         if let torn = parsed.tornTail {
             // A torn or corrupt tail: never acknowledged if it is a crash's half-written chunk. The cut
-            // bytes are kept beside the journal, so nothing is destroyed if it was damage instead.
-            let damaged = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
-            _ = FileManager.default.createFile(atPath: damaged, contents: torn, attributes: [.posixPermissions: 0o600])
-            var words = "\(path): cut \(torn.count) bytes from byte \(parsed.end) as a torn tail (kept in \(damaged))"
+            // bytes are kept beside the journal first (durably), so nothing is destroyed if it was
+            // damage instead; if they cannot be kept and hold a valid record, nothing is cut.
+            let damaged = path + ".damaged-\(Int(Date().timeIntervalSince1970))-\(Vault.randomHex(bytes: 4))"
+            let kept = DurableFile.create(damaged, [UInt8](torn))
+            if kept != nil, parsed.validRecordAfterDamage != nil {
+                Foundation.close(fd)
+                throw .journal("\(path) is damaged at byte \(parsed.end) and valid records follow; cannot keep the bytes after it in \(damaged) (\(kept!)), so nothing was cut")
+            }
+            var words = "\(path): cut \(torn.count) bytes from byte \(parsed.end) as a torn tail (" + (kept == nil ? "kept in \(damaged))" : "not kept: \(kept!))")
             if let valid = parsed.validRecordAfterDamage {
                 words += "; they hold a valid record at byte \(valid) (a crash leaves that when the disk reorders writes; damage does too)"
             }
-            BookingStore.warn(words)
+            // An error, not a warning: it must reach the log at any level an operator would run.
+            BookingServer.logger.error("\(words)")
             guard ftruncate(fd, off_t(parsed.end)) == 0, fsync(fd) == 0 else {
                 throw .journal("cannot cut the torn tail of \(path): \(String(cString: strerror(errno)))")
             }
@@ -282,6 +290,18 @@ enum DurableFile {
     }
 
     /// Makes a directory's entries (a created or renamed file) durable; best effort.
+    /// Creates `path` (it must not exist) holding `bytes`, durably: the file and its directory
+    /// entry are on disk when this returns nil; otherwise the error's words.
+    static func create(_ path: String, _ bytes: [UInt8]) -> String? {
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { Foundation.close(fd) }
+        if let failure = writeAll(fd, bytes) { return failure }
+        guard fsync(fd) == 0 else { return "fsync: " + String(cString: strerror(errno)) }
+        syncDirectory((path as NSString).deletingLastPathComponent)
+        return nil
+    }
+
     static func syncDirectory(_ path: String) {
         let dir = Foundation.open(path, O_RDONLY)
         guard dir >= 0 else { return }

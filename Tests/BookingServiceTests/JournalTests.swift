@@ -38,6 +38,10 @@ import Testing
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes), "left as it was")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["journal.log"])
+        // Damage before the point a snapshot proves durable is never cut either, however near the end.
+        let snapshotPoint = JournalPosition(end: UInt64(bytes.count), lastStart: UInt64(bytes.count - recordBytes), lastCRC: 0, records: 40)
+        #expect(throws: ServiceError.self) { _ = try Journal.open(path: path, after: snapshotPoint) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes), "left as it was")
         // Within the limit (by default 2 MB and more), the same damage is a torn tail: cut and kept.
         let opened = try Journal.open(path: path)
         opened.journal.close()

@@ -78,6 +78,10 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...100_000).contains(tokenRateLimit) else { throw ValidationError("--token-rate-limit must be between 1 and 100000.") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be 0 (never) or a number of records.") }
+        guard (1...1000).contains(pageSize) else { throw ValidationError("--page-size must be between 1 and 1000.") }
+        for proxy in trustedProxies where !BookingServer.isIPAddress(proxy) {
+            throw ValidationError("--trusted-proxy \(proxy) is not an IPv4 or IPv6 address.")
+        }
         if store == .embedded, postgresURL != nil { throw ValidationError("--postgres-url needs --store postgres.") }
     }
 
@@ -128,15 +132,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         configuration.cacheSeconds = cacheSeconds
-        guard (1...1000).contains(pageSize) else {
-            printError("--page-size must be between 1 and 1000")
-            throw ExitCode(1)
-        }
         configuration.pageSize = pageSize
-        for proxy in trustedProxies where !BookingServer.isIPAddress(proxy) {
-            printError("--trusted-proxy \(proxy) is not an IPv4 or IPv6 address")
-            throw ExitCode(1)
-        }
         configuration.trustedProxies = trustedProxies
         configuration.tokenRateLimit = tokenRateLimit
         configuration.adminPort = adminPort

@@ -565,7 +565,7 @@ final class BookingStore: @unchecked Sendable {
         }
         guard let sequence else { return outcome }
         guard await journal.durable(sequence) else {
-            return .failure(APIError(503, "SRV0002", "the booking could not be stored; try again later"))
+            return .failure(APIError(503, "SRV0002", "storage failed, so the change may or may not have been stored; retry with the same Idempotency-Key once the server is back"))
         }
         return outcome
     }

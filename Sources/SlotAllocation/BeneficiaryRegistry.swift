@@ -5,11 +5,15 @@ public struct BeneficiarySpec: Hashable, Sendable, Codable {
     public var priorityGroup: Int
     /// Dose 1 given before the person was registered here, if any.
     public var dose1: DoseRecord?
+    /// The day dose 2 was given before the person was registered here, if it was (it needs
+    /// `dose1`, and comes after it; the vaccine is dose 1's). Such a person books nothing more.
+    public var dose2Day: Int?
 
-    public init(birthYear: Int, priorityGroup: Int = 0, dose1: DoseRecord? = nil) {
+    public init(birthYear: Int, priorityGroup: Int = 0, dose1: DoseRecord? = nil, dose2Day: Int? = nil) {
         self.birthYear = birthYear
         self.priorityGroup = priorityGroup
         self.dose1 = dose1
+        self.dose2Day = dose2Day
     }
 }
 
@@ -102,7 +106,8 @@ struct BeneficiaryRegistry: ~Copyable, Sendable {
         while records.count <= b { records.append(Record()) }
         self[person: b] = Person(birthYear: Int16(spec.birthYear), group: UInt8(spec.priorityGroup),
                                  dose1Vaccine: UInt8(spec.dose1?.vaccine ?? 0),
-                                 dose1Day: spec.dose1.map { Int32($0.day) } ?? Self.noDay, dose2Day: Self.noDay)
+                                 dose1Day: spec.dose1.map { Int32($0.day) } ?? Self.noDay,
+                                 dose2Day: spec.dose2Day.map { Int32($0) } ?? Self.noDay)
     }
 
     func applicant(_ b: Int, dose: Dose, policy: CompiledPolicy) -> Applicant {

@@ -207,6 +207,12 @@ public final class BookingEngine: @unchecked Sendable {
                 throw .invalid("beneficiary.dose1.day", "must be between -36500 and 36500, found \(dose1.day)")
             }
         }
+        if let dose2Day = spec.dose2Day {
+            guard let dose1 = spec.dose1 else { throw .invalid("beneficiary.dose2Day", "needs dose1: dose 2 comes after dose 1") }
+            guard dose2Day > dose1.day, dose2Day <= 36_500 else {
+                throw .invalid("beneficiary.dose2Day", "must be after dose 1's day (\(dose1.day)) and at most 36500, found \(dose2Day)")
+            }
+        }
         let number = nextBeneficiary.add(1, ordering: .relaxed).oldValue
         guard number < configuration.beneficiariesMax else {
             throw .limitExceeded("beneficiaries", limit: configuration.beneficiariesMax)

@@ -61,6 +61,26 @@ import Testing
         #expect(engine.book(due, session: on100, slot: 0, dose: .two, now: now).value != nil)
     }
 
+    @Test func aPersonRegisteredWithBothDosesBooksNeither() throws {
+        let engine = try BookingEngine(policy: .singleCategory())
+        let center = try engine.addCenter(CenterSpec(externalID: 1, name: "c", district: 0))
+        let on100 = try engine.addSession(SessionSpec(center: center, day: 100, vaccine: 0, minAge: 18, capacity: 5))
+        let done = try engine.registerBeneficiary(BeneficiarySpec(birthYear: 1990, dose1: DoseRecord(day: 10, vaccine: 0), dose2Day: 95))
+        #expect(engine.doses(of: done)?.dose2Day == 95)
+        #expect(engine.book(done, session: on100, slot: 0, dose: .two, now: 99 * day).refusal == .doseAlreadyGiven(.two))
+        #expect(engine.book(done, session: on100, slot: 0, dose: .one, now: 99 * day).refusal == .doseAlreadyGiven(.one))
+        #expect(throws: SlotAllocationError.invalid("beneficiary.dose2Day", "needs dose1: dose 2 comes after dose 1")) {
+            try engine.registerBeneficiary(BeneficiarySpec(birthYear: 1990, dose2Day: 95))
+        }
+        #expect(throws: SlotAllocationError.invalid("beneficiary.dose2Day", "must be after dose 1's day (10) and at most 36500, found 10")) {
+            try engine.registerBeneficiary(BeneficiarySpec(birthYear: 1990, dose1: DoseRecord(day: 10, vaccine: 0), dose2Day: 10))
+        }
+        // A snapshot keeps the history.
+        let restored = try BookingEngine(policy: .singleCategory())
+        try restored.restore(from: engine.snapshot())
+        #expect(restored.doses(of: done)?.dose2Day == 95)
+    }
+
     @Test func vaccinationEntersTheHistoryAndOpensDose2() throws {
         let engine = try BookingEngine(policy: .singleCategory())
         let center = try engine.addCenter(CenterSpec(externalID: 1, name: "c", district: 0))

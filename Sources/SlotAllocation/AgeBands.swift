@@ -38,6 +38,10 @@ func bandTable(_ bands: [AgeBand]) throws(SlotAllocationError) -> [Int8] {
     for (index, band) in bands.enumerated() {
         let path = "ageBands[\(index)]"
         guard !band.name.isEmpty else { throw .invalid(path + ".name", "must not be empty") }
+        // Phases and categories name bands: two of one name would make one of them unreachable.
+        guard bands.firstIndex(where: { $0.name == band.name }) == index else {
+            throw .invalid(path + ".name", "must be unique, \"\(band.name)\" is used twice")
+        }
         guard (0...ageMax).contains(band.minAge) else {
             throw .invalid(path + ".minAge", "must be between 0 and \(ageMax), found \(band.minAge)")
         }

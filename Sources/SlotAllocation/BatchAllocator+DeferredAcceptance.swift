@@ -28,7 +28,8 @@ extension BatchAllocator {
         // A heap member's record in the pool: [registrant, eligible categories, rank per order...].
         let memberStride = 2 + orders.count
         let last = policy.category(atStep: k - 1)
-        var heaps = CategoryHeaps(capacity: result.capacity, categoryCount: k, last: last, memberStride: memberStride)
+        var heaps = CategoryHeaps(capacity: Self.heapRoom(result.capacity, registrants, categoryCount: k), categoryCount: k,
+                                  last: last, memberStride: memberStride)
         // (Shared, not copied: the heaps' storage is borrowed mutably while these are read.)
         let blocks = heaps.blockStart, poolBlocks = heaps.poolStart
 
@@ -138,6 +139,23 @@ extension BatchAllocator {
         }
 
         collect(heaps, &result, registrants, state, stride: stride, progress: progress)
+    }
+
+    /// Room for each (session, category)'s heap: its capacity, but no more than the registrants
+    /// who list the session, since nobody else can ever propose there. Sized by capacity alone, a
+    /// valid instance of a few registrants and thousands of sessions of a million units asked for
+    /// tens of gigabytes; this way the heaps never hold more entries than categories × preferences.
+    /// The count of listers costs a pass over the preferences, made only when the capacities would
+    /// outgrow the input (never at 10M registrants over 100,000 sessions of 100).
+    static func heapRoom(_ capacity: [Int32], _ registrants: BatchRegistrants, categoryCount k: Int) -> [Int32] {
+        let n = Int32(clamping: registrants.count)
+        var room = capacity.map { min($0, n) }
+        let total = room.reduce(0) { $0 + Int($1) }
+        guard total > 2 * (registrants.count + registrants.preferences.count) + (1 << 20) else { return room }
+        var listers = [Int32](repeating: 0, count: capacity.count / max(k, 1))
+        for session in registrants.preferences { listers[Int(session)] += 1 }  // validated: in range, distinct per registrant
+        for i in room.indices { room[i] = min(room[i], listers[i / k]) }
+        return room
     }
 
     /// The distinct priority orders of the categories, and which one each category uses.

@@ -20,7 +20,7 @@
 /// adds 24 bytes per registrant of state (ranks, progress, facts), 26 bytes per
 /// first-round proposal, 80 MB of category heaps and 32 MB of member records for the
 /// reserve's heaps (16 bytes per unit of every category but the last), and each proposal costs
-/// O(categories × log capacity); serial dictatorship in priority order adds 44 bytes per
+/// O(categories² + categories × log capacity); serial dictatorship in priority order adds 44 bytes per
 /// registrant (packed record, position, outcome). Arrays this large are made so that
 /// Linux may back them with 2 MB pages (``LargeArrays``).
 public struct BatchAllocator: Sendable {
@@ -43,7 +43,7 @@ public struct BatchAllocator: Sendable {
 
     /// Allocates the batch at time `now` (which decides band openings and reserve releases).
     /// - Complexity: serial dictatorship O(n + total preferences × categories);
-    ///   deferred acceptance O(proposals × categories × log capacity), or serial
+    ///   deferred acceptance O(proposals × (categories² + categories × log capacity)), or serial
     ///   dictatorship's with one order for all categories; ranking O(n) per key.
     ///
     /// When every category ranks by the same priority order, deferred acceptance ends where
@@ -61,6 +61,9 @@ public struct BatchAllocator: Sendable {
     /// ``allocate(sessions:registrants:mechanism:now:)``; tests turn the shortcut off to compare.
     func allocate(sessions: BatchSessions, registrants: BatchRegistrants, mechanism: BatchMechanism, now: Int,
                   commonPriorityShortcut: Bool) throws(SlotAllocationError) -> BatchResult {
+        guard (-CompiledPolicy.timeLimit...CompiledPolicy.timeLimit).contains(now) else {
+            throw .invalid("now", "must be within ±\(CompiledPolicy.timeLimit) seconds of the epoch, found \(now)")
+        }
         let capacity = try validate(sessions: sessions, registrants: registrants)
         let orders = distinctOrders()
         let runsProposals = if case .deferredAcceptance = mechanism { !commonPriorityShortcut || orders.orders.count > 1 } else { false }
@@ -211,14 +214,29 @@ public struct BatchAllocator: Sendable {
     }
 
     /// Why registrant `i` was left unassigned in `result`, or nil if they were assigned.
+    /// `sessions`, `registrants` and `now` must be those `result` was allocated from; arguments
+    /// that cannot be are a typed error.
     public func unassignedReason(of i: Int, sessions: BatchSessions, registrants: BatchRegistrants,
-                                 result: BatchResult, now: Int) -> UnassignedReason? {
+                                 result: BatchResult, now: Int) throws(SlotAllocationError) -> UnassignedReason? {
+        guard result.reasonCode.count == registrants.count, result.categoryCount == policy.categoryCount,
+              result.capacity.count == sessions.count * policy.categoryCount else {
+            throw .invalid("result", "is not the result of allocating these sessions and registrants under this policy")
+        }
+        guard result.reasonCode.indices.contains(i) else {
+            throw .invalid("registrant", "must be between 0 and \(registrants.count - 1), found \(i)")
+        }
         switch result.reasonCode[i] {
         case 0: return nil
         case 1: return .noPreferences
         case 3: return .outrankedAtEveryEligiblePreference
         default:
-            let s = Int(registrants.preferences(of: i).first!)
+            let vaccines = policy.policy.vaccines.count
+            guard let first = registrants.preferences(of: i).first, Int(first) < sessions.count,
+                  Int(sessions.vaccine[Int(first)]) < vaccines,
+                  registrants.dose1Day[i] == Int32.min || Int(registrants.dose1Vaccine[i]) < vaccines else {
+                throw .invalid("registrants[\(i)]", "does not match the result (validate with allocate first)")
+            }
+            let s = Int(first)
             let person = Prepared.applicant(policy, registrants, i)
             let facts = SessionFacts(day: Int(sessions.day[s]), vaccine: Int(sessions.vaccine[s]),
                                      minAge: Int(sessions.minAge[s]), maxAge: Int(sessions.maxAge[s]))
@@ -242,6 +260,7 @@ public struct BatchAllocator: Sendable {
             // Paths are built only for an error: this loop runs for every session and registrant.
             func path(_ key: String) -> String { "sessions[\(s)]" + key }
             guard (0...36_500).contains(sessions.day[s]) else { throw .invalid(path(".day"), "must be between 0 and 36500, found \(sessions.day[s])") }
+            guard sessions.district[s] != .min else { throw .invalid(path(".district"), "must fit in 32 bits (±2147483647)") }
             guard Int(sessions.vaccine[s]) < policy.policy.vaccines.count else {
                 throw .invalid(path(".vaccine"), "must index the policy's vaccines (0..<\(policy.policy.vaccines.count))")
             }

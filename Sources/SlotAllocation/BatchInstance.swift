@@ -18,7 +18,9 @@ public struct BatchSessions: Sendable {
     @discardableResult
     public mutating func append(district: Int, day: Int, vaccine: Int, minAge: Int, maxAge: Int? = nil,
                                 capacity: Int, categoryCapacities: [Int]? = nil) -> Int {
-        self.district.append(Int32(clamping: district))
+        // A district beyond 32 bits becomes Int32.min, which validation rejects (clamping would
+        // file the session under another district).
+        self.district.append(Int32(exactly: district).flatMap { $0 == .min ? nil : $0 } ?? .min)
         self.day.append(Int32(clamping: day))
         // Out-of-range values become 255, which validation rejects (clamping would hide them).
         self.vaccine.append(UInt8(exactly: vaccine) ?? .max)
@@ -110,8 +112,9 @@ public struct BatchRegistrants: Sendable {
         self.birthYear.append(Int16(clamping: birthYear))
         self.priorityGroup.append(UInt8(exactly: priorityGroup) ?? .max)
         self.dose.append(dose)
-        // Int32.min means "no dose 1": an out-of-range day becomes Int32.max, which validation rejects.
-        dose1Day.append(dose1.map { Int32(exactly: $0.day) ?? Int32.max } ?? Int32.min)
+        // Int32.min means "no dose 1": an out-of-range day (Int32.min itself included) becomes
+        // Int32.max, which validation rejects.
+        dose1Day.append(dose1.map { Int32(exactly: $0.day).flatMap { $0 == .min ? nil : $0 } ?? Int32.max } ?? Int32.min)
         dose1Vaccine.append(UInt8(exactly: dose1?.vaccine ?? 0) ?? .max)
         self.requestTime.append(requestTime)
         self.registrationTime.append(registrationTime ?? requestTime)
@@ -138,7 +141,10 @@ public struct BatchRegistrants: Sendable {
 public enum BatchMechanism: Hashable, Sendable, Codable {
     /// Serial dictatorship by request time.
     case firstComeFirstServed
-    /// Serial dictatorship by the policy's `batchPriorityOrder` (e.g. oldest first).
+    /// Serial dictatorship by the policy's `batchPriorityOrder` (e.g. oldest first). A
+    /// `.lottery` key in that order draws with seed 0, the same draw for every call; for a
+    /// draw of your own seed, give every category that order and use
+    /// `deferredAcceptance(lotterySeed:)`, which then assigns as this serial dictatorship would.
     case priority
     /// Serial dictatorship in a seeded random order.
     case lottery(seed: UInt64)

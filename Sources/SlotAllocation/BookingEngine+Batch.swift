@@ -61,7 +61,16 @@ extension BookingEngine {
         }
         for (i, r) in registrantOf.enumerated() {
             let request = requests[r]
-            if let reason = allocator.unassignedReason(of: i, sessions: snapshot.sessions, registrants: registrants, result: result, now: now) {
+            let reason: UnassignedReason?
+            do {
+                reason = try allocator.unassignedReason(of: i, sessions: snapshot.sessions, registrants: registrants, result: result, now: now)
+            } catch {
+                // Unreachable: these are the sessions and registrants `result` came from.
+                assertionFailure("a batch's own result did not match it: \(error)")
+                outcomes[r] = .failure(.batchTooLarge(limit: BatchAllocator.registrantsMax))
+                continue
+            }
+            if let reason {
                 switch reason {
                 case .noPreferences: outcomes[r] = .failure(.noPreferences)
                 case .ineligibleAtEveryPreference(let refusal): outcomes[r] = .failure(refusal)

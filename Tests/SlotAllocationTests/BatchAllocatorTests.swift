@@ -23,6 +23,60 @@ import Testing
         check(Instance(policy: policy, sessions: sessions, registrants: registrants), result, seed: 1, stable: true)
     }
 
+    /// Deferred acceptance through the proposal rounds (the categories rank by different orders,
+    /// so no shortcut), worked by hand. A senior reserve ranks by age, the open unit by request
+    /// time; each of sessions A and B has one of each.
+    /// Round 1: r0, r1, r2 and r3 propose to A, r4 to B. At A, r1 takes the reserve and r2
+    /// (older) displaces r1, who flows on to the open unit and loses it to r0 (earlier); r3 loses
+    /// it too. Round 2: r1 has no preference left; r3 proposes to B and takes its open unit.
+    @Test func deferredAcceptanceThroughDisplacementsByHand() throws {
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "senior", count: 1, ageBands: ["60+"], priorityOrder: [.ageDescending]),
+                                                   CapacityCategory(name: "open", priorityOrder: [.requestTime])])
+        var sessions = BatchSessions()
+        let a = sessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 2)
+        let b = sessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 2)
+        var registrants = BatchRegistrants()
+        for (time, born, preferences) in [(0, 1990, [a, b]), (1, 1950, [a]), (2, 1940, [a, b]), (3, 1995, [a, b]), (4, 1960, [b, a])] {
+            registrants.append(birthYear: born, requestTime: time, preferences: preferences)
+        }
+        let allocator = try BatchAllocator(policy: policy)
+        let result = try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+        #expect(result.session == [Int32(a), -1, Int32(a), Int32(b), Int32(b)])
+        #expect([0, 2, 3, 4].map { result.category[$0] } == [1, 0, 1, 0])
+        // Cutoffs per (session, category): who, and their place in the category's order
+        // (by age: r2 0, r1 1, r4 2; by request time: r0 0, r3 3).
+        #expect(result.cutoffRegistrant == [2, 0, 4, 3])
+        #expect(result.cutoffRank == [0, 0, 2, 3])
+        #expect(try allocator.unassignedReason(of: 1, sessions: sessions, registrants: registrants, result: result, now: 0)
+            == .outrankedAtEveryEligiblePreference)
+        check(Instance(policy: policy, sessions: sessions, registrants: registrants), result, seed: 1, stable: true)
+        // A result that is not of these registrants is refused, not read out of range.
+        #expect(throws: SlotAllocationError.self) {
+            try allocator.unassignedReason(of: 5, sessions: sessions, registrants: registrants, result: result, now: 0)
+        }
+        var fewer = registrants
+        fewer.append(birthYear: 1990, requestTime: 9, preferences: [Int]())
+        #expect(throws: SlotAllocationError.self) {
+            try allocator.unassignedReason(of: 0, sessions: sessions, registrants: fewer, result: result, now: 0)
+        }
+    }
+
+    /// Huge sessions and few registrants: the heaps are sized by who can propose, not by capacity.
+    @Test func hugeSessionsWithFewRegistrantsNeedLittleMemory() throws {
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "senior", share: 0.5, ageBands: ["60+"], priorityOrder: [.ageDescending]),
+                                                   CapacityCategory(name: "open", priorityOrder: [.requestTime])])
+        var sessions = BatchSessions()
+        for _ in 0..<5_000 { sessions.append(district: 0, day: 1, vaccine: 0, minAge: 18, capacity: 1_000_000) }  // 5 billion units
+        var registrants = BatchRegistrants()
+        for i in 0..<2_000 { registrants.append(birthYear: 1940 + i % 60, requestTime: i, preferences: [i % 7, 4_999 - i % 5]) }
+        let room = BatchAllocator.heapRoom(try BatchAllocator(policy: policy).validate(sessions: sessions, registrants: registrants),
+                                           registrants, categoryCount: 2)
+        #expect(room.reduce(0) { $0 + Int($1) } <= 2 * registrants.preferences.count)
+        let result = try BatchAllocator(policy: policy).allocate(sessions: sessions, registrants: registrants,
+                                                                 mechanism: .deferredAcceptance(lotterySeed: 1), now: 0)
+        #expect(result.assignedCount == 2_000)
+    }
+
     /// "Any session in my district between these dates" as a preference list: the calendar's
     /// answer is the brute-force one, and an allocation over such lists stays in range.
     @Test func anySessionInADistrictBetweenDates() throws {
@@ -69,7 +123,7 @@ import Testing
         registrants.append(birthYear: 1990, requestTime: 3, preferences: [Int]())
         for mechanism in [BatchMechanism.firstComeFirstServed, .priority, .lottery(seed: 3), .deferredAcceptance(lotterySeed: 3)] {
             let result = try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: mechanism, now: 0)
-            let reasons = (0..<4).map { allocator.unassignedReason(of: $0, sessions: sessions, registrants: registrants, result: result, now: 0) }
+            let reasons = try (0..<4).map { try allocator.unassignedReason(of: $0, sessions: sessions, registrants: registrants, result: result, now: 0) }
             #expect(reasons.filter { $0 == nil }.count == 1)
             #expect(reasons.contains(.outrankedAtEveryEligiblePreference))
             #expect(reasons[2] == .ineligibleAtEveryPreference(firstRefusal: .ageNotEligible(age: 31, minAge: 45, maxAge: nil)))

@@ -51,6 +51,34 @@ import Testing
         #expect(throws: SlotAllocationError.invalid("registrants[0].dose1.day", "is out of range")) {
             try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .priority, now: 0)
         }
+        // Int32.min is the "no dose 1" mark inside: as a day it is refused, not taken for "none".
+        registrants = BatchRegistrants()
+        registrants.append(birthYear: 1990, dose: .one, dose1: DoseRecord(day: Int(Int32.min), vaccine: 0), requestTime: 0, preferences: [0])
+        #expect(throws: SlotAllocationError.invalid("registrants[0].dose1.day", "is out of range")) {
+            try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .firstComeFirstServed, now: 0)
+        }
+        registrants = BatchRegistrants()
+        registrants.append(birthYear: 1990, requestTime: 0, preferences: [0])
+        #expect(throws: SlotAllocationError.invalid("now", "must be within ±1099511627776 seconds of the epoch, found \(Int.min)")) {
+            try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .deferredAcceptance(lotterySeed: 1), now: .min)
+        }
+        sessions.append(district: 1 << 40, day: 1, vaccine: 0, minAge: 18, capacity: 1)
+        #expect(throws: SlotAllocationError.invalid("sessions[1].district", "must fit in 32 bits (±2147483647)")) {
+            try allocator.allocate(sessions: sessions, registrants: registrants, mechanism: .firstComeFirstServed, now: 0)
+        }
+    }
+
+    @Test func ageBandNamesAreUniqueAndSharesAreDecimal() throws {
+        let twice = [AgeBand(name: "x", minAge: 18, maxAge: 44), AgeBand(name: "x", minAge: 45, maxAge: nil)]
+        #expect(throws: SlotAllocationError.invalid("ageBands[1].name", "must be unique, \"x\" is used twice")) {
+            try BatchAllocator(policy: .singleCategory(ageBands: twice))
+        }
+        // 0.29 × 100 is 28.999999999999996 in binary: the reserve still gets 29 units.
+        let policy = AllocationPolicy(categories: [CapacityCategory(name: "reserve", share: 0.29), CapacityCategory(name: "open")])
+        let engine = try BookingEngine(policy: policy)
+        let center = try engine.addCenter(CenterSpec(externalID: 1, name: "c", district: 0))
+        let session = try engine.addSession(SessionSpec(center: center, day: 1, vaccine: 0, minAge: 18, capacity: 100))
+        #expect(engine.session(session)?.categoryCapacities == [29, 71])
     }
 
     @Test func slotWindowsMustBeInOrderAndApart() throws {

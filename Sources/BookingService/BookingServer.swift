@@ -246,7 +246,9 @@ public final class BookingServer: Sendable {
             let account = try self.account(request)
             var request = request
             let body = try await API.body(&request, context, allowed: Self.registrationFields, required: Self.registrationRequired)
-            let record = try self.registration(body, account: account).record
+            let key = try self.idempotencyKey(request)
+            let (_, registration, asked) = try self.registration(body, account: account)
+            let record = key.map { JournalRecord.keyed(record: registration, key: $0, fingerprint: self.store.vault.requestFingerprint(asked)) } ?? registration
             switch await self.commit(record, "beneficiary") {
             case .success(let reference): return API.json(["beneficiary_reference_id": reference])
             case .failure(let error): throw error
@@ -347,7 +349,8 @@ public final class BookingServer: Sendable {
 
     /// A new beneficiary of `account` from a registration body (personal data sealed): its
     /// reference and the record that registers it.
-    func registration(_ body: [String: Any], account: String) throws -> (reference: String, record: JournalRecord) {
+    /// A registration's record, its new reference, and the fields it asked for (for a fingerprint).
+    func registration(_ body: [String: Any], account: String) throws -> (reference: String, record: JournalRecord, asked: [String]) {
         let name = try API.string(body, "name", maxLength: 100)
         let birthYear = try API.int(body, "birth_year")
         let gender = try API.int(body, "gender_id")
@@ -358,7 +361,8 @@ public final class BookingServer: Sendable {
         let reference = String(10_000_000_000_000 + Int.random(in: 0..<89_999_999_999_999))
         return (reference, JournalRecord.beneficiary(reference: reference, account: account, sealedName: try store.vault.seal(name),
                                                      sealedPhotoID: try store.vault.seal(photoNumber), photoIDType: String(photoType),
-                                                     birthYear: birthYear, gender: ["M", "F", "O"][gender - 1]))
+                                                     birthYear: birthYear, gender: ["M", "F", "O"][gender - 1]),
+                [account, name, String(birthYear), String(gender), String(photoType), photoNumber])
     }
 
     func generateOTP(_ request: Request, _ context: ServiceContext, partner: String?) async throws -> Response {

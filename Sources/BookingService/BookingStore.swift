@@ -32,11 +32,17 @@ enum JournalRecord: Codable, Sendable {
     /// registered on the spot (`registration`, a `.beneficiary` record kept only if the walk-in is).
     indirect case walkIn(appointment: String, reference: String, session: String, dose: Int, now: Int, registration: JournalRecord?)
     /// Centre staff recorded the dose as given (booked or walk-in).
-    /// `appointment`: the appointment the staff's centre check was made on; the record applies
-    /// to it only (not to one the person made since, at another centre).
-    case vaccinated(reference: String, dose: Int, now: Int, appointment: String)
+    /// `appointment` and `session`: the appointment the staff's centre check was made on, and its
+    /// session then; the record applies to them only (not to an appointment the person made
+    /// since, nor to this one moved since to another centre by a reschedule, which keeps the
+    /// number). `session` is nil in records written before it was kept.
+    case vaccinated(reference: String, dose: Int, now: Int, appointment: String, session: String?)
     /// Centre staff declared a booked person absent once their slot had started.
-    case noShow(reference: String, dose: Int, now: Int, appointment: String)
+    case noShow(reference: String, dose: Int, now: Int, appointment: String, session: String?)
+    /// A registration or a walk-in made under an Idempotency-Key: `key` as the client sent it,
+    /// `fingerprint` a keyed hash of what was asked (no personal data in the clear), so that a
+    /// retry gets the first answer and a different request under the key a 422.
+    indirect case keyed(record: JournalRecord, key: String, fingerprint: String)
 }
 
 /// The server's state: the allocator's engine (which decides every booking), people and
@@ -319,6 +325,13 @@ final class BookingStore: @unchecked Sendable {
     func apply(_ record: JournalRecord, _ b: inout Books) -> Result<String, APIError> {
         switch record {
         case .header: return .failure(APIError(500, "SRV0003", "a header in the middle of the journal"))
+        case .keyed(let inner, _, _):
+            guard let (entry, fingerprint) = Self.idempotency(record) else {
+                return .failure(APIError(500, "SRV0003", "only registrations and walk-ins are keyed records"))
+            }
+            let outcome = apply(inner, &b)
+            if case .success(let answer) = outcome { b.idempotent[entry] = answer + " " + fingerprint }
+            return outcome
         case let .beneficiary(reference, account, name, photo, photoType, birthYear, gender):
             guard b.people[reference] == nil else { return .failure(APIError(409, "BENREG0009", "reference id taken; retry")) }
             guard (b.accounts[account]?.count ?? 0) < Self.beneficiariesPerMobile else {
@@ -415,6 +428,12 @@ final class BookingStore: @unchecked Sendable {
         case let .walkIn(appointment, reference, sessionID, doseNumber, now, registration):
             guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
             guard let session = published.sessions[sessionID] else { return .failure(APIError(400, "APPOIN0018", "no such session_id")) }
+            // The session's day and hours first, as the engine would: outside them the answer is
+            // the same whoever the person is (a staff key learns nothing of people elsewhere), and
+            // nobody is registered in the engine for a walk-in that cannot happen.
+            if let spec = engine.session(session.index), let refusal = Self.walkInTimeRefusal(spec, now: now) {
+                return .failure(Self.apiError(refusal))
+            }
             if let registration {
                 guard case .beneficiary(let registered, _, _, _, _, _, _) = registration, registered == reference else {
                     return .failure(APIError(500, "SRV0003", "a walk-in's registration is not of its beneficiary"))
@@ -435,10 +454,11 @@ final class BookingStore: @unchecked Sendable {
                 b.appointments[appointment] = Booked(account: person.account, session: sessionID, slot: admitted.slot, dose: dose, beneficiaries: [reference])
                 return .success(appointment)
             }
-        case let .vaccinated(reference, doseNumber, now, checked), let .noShow(reference, doseNumber, now, checked):
+        case let .vaccinated(reference, doseNumber, now, checked, checkedSession), let .noShow(reference, doseNumber, now, checked, checkedSession):
             guard let dose = Dose(rawValue: doseNumber) else { return .failure(.badRequest("dose must be 1 or 2")) }
             guard let person = b.people[reference], let live = engine.liveAppointment(of: person.engineID, dose: dose, now: now),
-                  let number = person.appointments[dose.rawValue - 1], number == checked else {
+                  let number = person.appointments[dose.rawValue - 1], number == checked,
+                  checkedSession == nil || b.appointments[number]?.session == checkedSession else {
                 return .failure(APIError(400, "APPOIN0048", "the beneficiary has no appointment or walk-in for dose \(doseNumber) at this key's centres now"))
             }
             let vaccinating: Bool
@@ -458,6 +478,17 @@ final class BookingStore: @unchecked Sendable {
         default:
             return .failure(APIError(500, "SRV0003", "not a staff record"))
         }
+    }
+
+    /// Why a walk-in cannot happen at `now` at all (not the session's day, or outside its hours:
+    /// the first window's start to the last one's end), or nil.
+    static func walkInTimeRefusal(_ spec: SessionSpec, now: Int) -> BookingRefusal? {
+        let day = now >= 0 ? now / 86_400 : -((-(now + 1)) / 86_400) - 1
+        guard day == spec.day else { return .notSessionDay(sessionDay: spec.day) }
+        let second = now - day * 86_400
+        guard let first = spec.slots.first, let last = spec.slots.last,
+              second >= first.startSecondOfDay, second < last.endSecondOfDay else { return .outsideSessionHours }
+        return nil
     }
 
     /// The published session and the number of a person's live appointment for a dose (for a
@@ -492,13 +523,18 @@ final class BookingStore: @unchecked Sendable {
             (account + "/cancel/" + key, fingerprint(cancelling: appointment, references))
         case let .reschedule(appointment, account, session, slot, _, key?):
             (account + "/reschedule/" + key, fingerprint(moving: appointment, session, slot))
+        case let .keyed(.beneficiary(_, account, _, _, _, _, _), key, fingerprint):
+            (account + "/register/" + key, fingerprint)
+        case let .keyed(.walkIn(_, _, session, _, _, _), key, fingerprint):
+            ("walkin/" + session + "/" + key, fingerprint)
         default: nil
         }
     }
 
-    /// What a schedule request asked for, to tell a retry from a different request under the same key.
+    /// What a schedule request asked for, to tell a retry from a different request under the same
+    /// key: the beneficiaries are a set (a retry may list them in another order).
     static func fingerprint(_ dose: Int, _ session: String, _ slot: Int, _ beneficiaries: [String]) -> String {
-        "\(dose)/\(session)/\(slot)/\(beneficiaries.joined(separator: ","))"
+        "\(dose)/\(session)/\(slot)/\(beneficiaries.sorted().joined(separator: ","))"
     }
 
     /// What a cancel request asked for: the appointment and whom (none named = all), in any order.

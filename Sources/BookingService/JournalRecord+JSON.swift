@@ -49,12 +49,19 @@ private struct RecordWriter {
                 key("registration")
                 write(registration)
             }
-        case let .vaccinated(reference, dose, now, appointment):
+        case let .vaccinated(reference, dose, now, appointment, session):
             open("vaccinated")
             field("reference", reference); field("dose", dose); field("now", now); field("appointment", appointment)
-        case let .noShow(reference, dose, now, appointment):
+            field("session", session)
+        case let .noShow(reference, dose, now, appointment, session):
             open("noShow")
             field("reference", reference); field("dose", dose); field("now", now); field("appointment", appointment)
+            field("session", session)
+        case let .keyed(inner, key, fingerprint):
+            open("keyed")
+            self.key("record")
+            write(inner)
+            field("key", key); field("fingerprint", fingerprint)
         }
         out += Array("}}".utf8)
         comma = true

@@ -13,6 +13,8 @@ struct Vault: @unchecked Sendable {
     let tokenKey: SymmetricKey
     /// Keys the hashes of one-time codes (see ``codeHash(_:)``).
     let codeKey: SymmetricKey
+    /// Keys the fingerprints of keyed requests (see ``requestFingerprint(_:)``).
+    let requestKey: SymmetricKey
 
     /// From 32 bytes of secret (a key file or the environment).
     init(secret: Data) throws(ServiceError) {
@@ -22,6 +24,13 @@ struct Vault: @unchecked Sendable {
         lookupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim lookup".utf8), outputByteCount: 32)
         tokenKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim bearer tokens".utf8), outputByteCount: 32)
         codeKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim one-time codes".utf8), outputByteCount: 32)
+        requestKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("slotsim request fingerprints".utf8), outputByteCount: 32)
+    }
+
+    /// What a request under an Idempotency-Key asked for, as a keyed hash (hex) of its fields: it
+    /// tells a retry from a different request without keeping names or photo ids in the clear.
+    func requestFingerprint(_ fields: [String]) -> String {
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Data(fields.joined(separator: "\u{1F}").utf8), using: requestKey))
     }
 
     /// What is kept of a one-time code: a keyed hash of its SHA-256 (hex, as the client sends

@@ -117,8 +117,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let parts = rateLimit.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] >= 1, parts[1] >= 1 else {
-            printError("--rate-limit must be COUNT/SECONDS, e.g. 100/300")
+        guard parts.count == 2, (1...1_000_000_000).contains(parts[0]), (1...86_400).contains(parts[1]) else {
+            printError("--rate-limit must be COUNT/SECONDS with COUNT 1...1000000000 and SECONDS 1...86400 (a day), e.g. 100/300")
             throw ExitCode(1)
         }
         var configuration = ServiceConfiguration(dataDirectory: dataDir, dataKey: try dataKey(), startDate: try day0(),

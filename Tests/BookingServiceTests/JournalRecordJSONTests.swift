@@ -23,8 +23,13 @@ import Testing
         .walkIn(appointment: "w", reference: "r", session: "s", dose: 2, now: 7,
                 registration: .beneficiary(reference: "r", account: "", sealedName: Data([9]), sealedPhotoID: Data([8, 7]),
                                            photoIDType: "10", birthYear: 1950, gender: "O")),
-        .vaccinated(reference: "r", dose: 1, now: 100, appointment: awkward),
-        .noShow(reference: "r", dose: 2, now: 100, appointment: "n"),
+        .vaccinated(reference: "r", dose: 1, now: 100, appointment: awkward, session: "s"),
+        .noShow(reference: "r", dose: 2, now: 100, appointment: "n", session: nil),
+        .keyed(record: .beneficiary(reference: "r", account: "a", sealedName: Data([1]), sealedPhotoID: Data([2]), photoIDType: "1",
+                                    birthYear: 1990, gender: "M"), key: "k-1", fingerprint: awkward),
+        .keyed(record: .walkIn(appointment: "w", reference: "r", session: "s", dose: 1, now: 7,
+                               registration: .beneficiary(reference: "r", account: "", sealedName: Data([9]), sealedPhotoID: Data([8]),
+                                                          photoIDType: "2", birthYear: 1950, gender: "O")), key: "k", fingerprint: "f"),
     ]
 
     /// The JSON value of `data` (object trees compare as values).

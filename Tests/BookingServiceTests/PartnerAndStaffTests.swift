@@ -54,16 +54,23 @@ import Testing
                 #expect(booked.status == .ok)
                 appointments.append(ServerTests.json(booked)["appointment_confirmation_no"] as! String)
             }
-            // Before the session's day, a walk-in is refused by the engine.
-            let early = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-a staff"),
-                                                 body: ServerTests.body(["session_id": session, "dose": 1, "beneficiary_reference_id": people[2]]))
-            #expect(early.status.code / 100 == 4, "walk-in on the wrong day")
-            let registeredBefore = h.server.store.read { $0.people.count }
+            // Before the session's day, a walk-in is refused, with the same answer for anybody: one
+            // with an appointment elsewhere, one without, and one who does not exist.
+            var earlyCodes: [String?] = []
+            for reference in [people[2], people[0], "99999999999999"] {
+                let early = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-a staff"),
+                                                     body: ServerTests.body(["session_id": session, "dose": 1, "beneficiary_reference_id": reference]))
+                #expect(early.status.code / 100 == 4, "walk-in on the wrong day")
+                earlyCodes.append(Self.code(early))
+            }
+            #expect(Set(earlyCodes).count == 1 && earlyCodes[0] != nil, "\(earlyCodes)")
+            let registeredBefore = h.server.store.read { $0.people.count }, engineBefore = h.server.store.engine.beneficiaryCount
             let earlyOnSite = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-a staff"), body: ServerTests.body(
                 ["session_id": session, "dose": 1, "mobile": "9123456781", "name": "Too Early", "birth_year": 1985, "gender_id": 1,
                  "photo_id_type": 1, "photo_id_number": "WXYZ9877"]))
             #expect(earlyOnSite.status.code / 100 == 4 && h.server.store.read { $0.people.count } == registeredBefore,
                     "a refused walk-in registers nobody")
+            #expect(h.server.store.engine.beneficiaryCount == engineBefore, "not even in the engine")
             clock.set(day1 + 10.5 * 3600)  // 10:30 in India on day 1
             let walkIn = ["session_id": session, "dose": 1, "beneficiary_reference_id": people[2]] as [String: Any]
             let otherCentre = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-b staff"), body: ServerTests.body(walkIn))
@@ -74,17 +81,29 @@ import Testing
             #expect(citizenAsStaff.status == .forbidden && Self.code(citizenAsStaff) == "USRAUT0011")
             let admitted = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-a staff"), body: ServerTests.body(walkIn))
             #expect(admitted.status == .ok, "\(ServerTests.json(admitted))")
-            // Registered on the spot under another mobile.
-            let onSite = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: keys.headers("phc-a staff"), body: ServerTests.body(
-                ["session_id": session, "dose": 1, "mobile": "9123456780", "name": "Ravi Kumar", "birth_year": 1985, "gender_id": 1,
-                 "photo_id_type": 1, "photo_id_number": "WXYZ9876"]))
+            // Registered on the spot under another mobile, under an Idempotency-Key: the retry (after a
+            // lost answer, say) gets the first walk-in, and registers and admits nobody again.
+            let staffKeyed = keys.headers("phc-a staff", [HTTPField.Name("Idempotency-Key")!: "walk-ravi"])
+            let ravi = ServerTests.body(["session_id": session, "dose": 1, "mobile": "9123456780", "name": "Ravi Kumar", "birth_year": 1985,
+                                         "gender_id": 1, "photo_id_type": 1, "photo_id_number": "WXYZ9876"])
+            let onSite = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: staffKeyed, body: ravi)
             #expect(onSite.status == .ok && (ServerTests.json(onSite)["beneficiary_reference_id"] as? String)?.count == 14)
+            let peopleAfter = h.server.store.read { $0.people.count }
+            let retried = try await client.execute(uri: "/api/v2/centre/walkin", method: .post, headers: staffKeyed, body: ravi)
+            #expect(retried.status == .ok && ServerTests.json(retried)["appointment_id"] as? String == ServerTests.json(onSite)["appointment_id"] as? String
+                    && ServerTests.json(retried)["beneficiary_reference_id"] as? String == ServerTests.json(onSite)["beneficiary_reference_id"] as? String)
+            #expect(h.server.store.read { $0.people.count } == peopleAfter)
             // A key of another centre learns nothing: the same answer as for an unknown person.
             for reference in [people[0], "99999999999999"] {
                 let elsewhere = try await client.execute(uri: "/api/v2/centre/vaccinated", method: .post, headers: keys.headers("phc-b staff"),
                                                          body: ServerTests.body(["beneficiary_reference_id": reference, "dose": 1]))
                 #expect(elsewhere.status == .badRequest && Self.code(elsewhere) == "APPOIN0048")
             }
+            // A record checked against the appointment at another session (as when a reschedule
+            // moved it, keeping its number, between the centre check and the record) does not apply.
+            let moved = await h.server.store.commit(.vaccinated(reference: people[0], dose: 1, now: h.server.now, appointment: appointments[0],
+                                                                session: ServiceTopology.sessionID(center: 1, day: 1)))
+            if case .failure(let error) = moved { #expect(error.code == "APPOIN0048") } else { Issue.record("a record for a moved appointment applied") }
             // Person 0 is vaccinated; person 1 did not come.
             let given = try await client.execute(uri: "/api/v2/centre/vaccinated", method: .post, headers: keys.headers("phc-a staff"),
                                                  body: ServerTests.body(["beneficiary_reference_id": people[0], "dose": 1]))

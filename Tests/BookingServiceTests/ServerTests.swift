@@ -204,9 +204,20 @@ final class TestClock: Sendable {
             let auth: HTTPFields = [.authorization: "Bearer \(token)"]
             var references: [String] = []
             for n in 0..<4 {
-                let r = try await Self.register(client, token: token, name: "Person \(n)")
+                // The first under an Idempotency-Key, sent three times: one beneficiary, one answer.
+                var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+                if n == 0 { headers[HTTPField.Name("Idempotency-Key")!] = "reg-1" }
+                let person = Self.body(["name": "Person \(n)", "birth_year": 1990, "gender_id": 2, "photo_id_type": 1, "photo_id_number": "ABCD1234"])
+                let r = try await client.execute(uri: "/api/v2/registration/beneficiary/new", method: .post, headers: headers, body: person)
                 #expect(r.status == .ok)
                 references.append(Self.json(r)["beneficiary_reference_id"] as! String)
+                if n == 0 {
+                    let retry = try await client.execute(uri: "/api/v2/registration/beneficiary/new", method: .post, headers: headers, body: person)
+                    #expect(Self.json(retry)["beneficiary_reference_id"] as? String == references[0], "a retry gets the first answer")
+                    let other = try await client.execute(uri: "/api/v2/registration/beneficiary/new", method: .post, headers: headers,
+                                                         body: Self.body(["name": "Someone Else", "birth_year": 1990, "gender_id": 2, "photo_id_type": 1, "photo_id_number": "ABCD1234"]))
+                    #expect(other.status == .unprocessableContent && Self.json(other)["errorCode"] as? String == "USRRES0422")
+                }
             }
             #expect(references.allSatisfy { $0.count == 14 })
             let fifth = try await Self.register(client, token: token)
@@ -220,6 +231,10 @@ final class TestClock: Sendable {
             let appointment = Self.json(booked)["appointment_confirmation_no"] as! String
             let again = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(request))
             #expect(Self.json(again)["appointment_confirmation_no"] as? String == appointment, "same idempotency key, same answer")
+            var reordered = request
+            reordered["beneficiaries"] = [references[1], references[0]]
+            let sameSet = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(reordered))
+            #expect(Self.json(sameSet)["appointment_confirmation_no"] as? String == appointment, "the beneficiaries are a set: a retry may reorder them")
             var otherSlot = request
             otherSlot["slot"] = "11:00AM-01:00PM"
             let reused = try await client.execute(uri: "/api/v2/appointment/schedule", method: .post, headers: headers, body: Self.body(otherSlot))
@@ -263,7 +278,7 @@ final class TestClock: Sendable {
             #expect(after[0]["available_capacity"] as? Int == 49)
         }
         let metrics = String(decoding: h.server.metrics.text(), as: UTF8.self)
-        #expect(metrics.contains("slotsim_bookings_total{channel=\"online\"} 4"), "two people booked, and the answer repeated once under its key")
+        #expect(metrics.contains("slotsim_bookings_total{channel=\"online\"} 6"), "two people booked, and the answer repeated twice under its key")
     }
 
     /// No call lists more than a page: a district's sessions and centres come page by page,

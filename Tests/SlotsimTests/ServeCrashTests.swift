@@ -225,7 +225,8 @@ import Testing
                                                    "--otp-outbox", directory.appendingPathComponent("o2").path])
         #expect(broken.status == 1 && broken.err.contains("partners.json: partners[0].keySHA256"), "\(broken.err)")
         for (options, words) in [(["--port", "70000"], "--port"), (["--admin-port", "8080"], "--admin-port"), (["--token-rate-limit", "0"], "--token-rate-limit"), (["--snapshot-every=-1"], "--snapshot-every must be 0"),
-                                  (["--page-size", "0"], "--page-size"), (["--trusted-proxy", "10.0.0.300"], "--trusted-proxy 10.0.0.300")] {
+                                  (["--page-size", "0"], "--page-size"), (["--trusted-proxy", "10.0.0.300"], "--trusted-proxy 10.0.0.300"),
+                                  (["--rate-limit", "1/9223372036854775807"], "--rate-limit")] {
             let bad = try CommandLineTests.slotsim(["serve", "--scenario", "scenarios/quickstart.yaml", "--otp-outbox", "/tmp/x"] + options)
             #expect(bad.status != 0 && bad.err.contains(words), "\(options): \(bad.err)")
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command with a private PostgreSQL server for the tests of the PostgreSQL store:
 #   scripts/with-postgres.sh swift test
-# initdb in a new temporary directory (as the postgres user when run as root: initdb
+# The newest PostgreSQL installed (15 on Debian 12). initdb in a new temporary directory (as the postgres user when run as root: initdb
 # refuses root), the server on 127.0.0.1 and a free port with fsync on, then the command
 # with SLOTSIM_TEST_POSTGRES_URL set; the server is stopped and its directory removed after,
 # whatever the command's outcome. The command's exit status is the script's.

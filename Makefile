@@ -23,5 +23,6 @@ bench: setup
 	swift package --package-path Benchmarks benchmark --no-progress
 
 # slotsim vs the Python peers (matching, OR-Tools) on the same generated instances.
-peers: setup
+peers:
+	@bash scripts/setup-system.sh peers
 	bash Benchmarks/peers/compare.sh

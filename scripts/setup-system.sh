@@ -2,8 +2,8 @@
 # Checks the system packages slotsim needs and installs the missing ones with apt-get
 # when run as root; otherwise prints the exact command to run and stops.
 # The list: libopenblas-dev (linear algebra for policy tuning) and pkg-config (finds it); with
-# the argument `test`, also python3 with venv (`make test`'s checks of the scenario schema, of
-# CSV exports in pandas, and schemathesis), chromium (renders an HTML report headless) and
+# the argument `test` or `peers`, also python3 with venv (`make test`'s checks of the scenario
+# schema, of CSV exports in pandas, and schemathesis; the Python peers of `make peers`); with `test`, chromium (renders an HTML report headless) and
 # postgresql (a private server for the tests of the PostgreSQL store, scripts/with-postgres.sh).
 set -euo pipefail
 
@@ -12,9 +12,11 @@ command -v swift >/dev/null || { echo "setup: Swift is not on the PATH; install 
 missing=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
-if [ "${1:-}" = test ]; then
+if [ "${1:-}" = test ] || [ "${1:-}" = peers ]; then
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+fi
+if [ "${1:-}" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi

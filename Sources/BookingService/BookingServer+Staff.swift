@@ -17,7 +17,8 @@ extension BookingServer {
             guard let session = self.store.published.sessions[sessionID] else { throw APIError(400, "APPOIN0018", "no such session_id") }
             try self.checkCentre(partner, session.center)
             let dose = try API.int(body, "dose")
-            let key = try self.idempotencyKey(request)
+            // Per partner: two organisations' staff at one centre never share a key.
+            let key = try self.idempotencyKey(request).map { partner.name + ":" + $0 }
             let reference: String
             var registration: JournalRecord? = nil
             var asked = [sessionID, String(dose)]

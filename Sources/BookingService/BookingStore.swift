@@ -39,9 +39,10 @@ enum JournalRecord: Codable, Sendable {
     case vaccinated(reference: String, dose: Int, now: Int, appointment: String, session: String?)
     /// Centre staff declared a booked person absent once their slot had started.
     case noShow(reference: String, dose: Int, now: Int, appointment: String, session: String?)
-    /// A registration or a walk-in made under an Idempotency-Key: `key` as the client sent it,
-    /// `fingerprint` a keyed hash of what was asked (no personal data in the clear), so that a
-    /// retry gets the first answer and a different request under the key a 422.
+    /// A registration or a walk-in made under an Idempotency-Key: `key` as the client sent it
+    /// (for a walk-in, after the staff key's partner name and a colon, so that partners at one
+    /// centre never share keys), `fingerprint` a keyed hash of what was asked (no personal data
+    /// in the clear), so that a retry gets the first answer and a different request under the key a 422.
     indirect case keyed(record: JournalRecord, key: String, fingerprint: String)
 }
 
@@ -537,6 +538,13 @@ final class BookingStore: @unchecked Sendable {
         "\(dose)/\(session)/\(slot)/\(beneficiaries.sorted().joined(separator: ","))"
     }
 
+    /// A schedule's fingerprint as versions before 30 Nov 2026 wrote it, with the beneficiaries
+    /// in request order: a snapshot of such a version keeps them so, and a retry must still match.
+    static func legacyFingerprint(_ record: JournalRecord) -> String? {
+        guard case let .schedule(_, _, beneficiaries, session, slot, dose, _, _?) = record else { return nil }
+        return "\(dose)/\(session)/\(slot)/\(beneficiaries.joined(separator: ","))"
+    }
+
     /// What a cancel request asked for: the appointment and whom (none named = all), in any order.
     static func fingerprint(cancelling appointment: String, _ beneficiaries: [String]) -> String {
         "\(appointment)/\(beneficiaries.sorted().joined(separator: ","))"
@@ -601,7 +609,7 @@ final class BookingStore: @unchecked Sendable {
         }
         guard let sequence else { return outcome }
         guard await journal.durable(sequence) else {
-            return .failure(APIError(503, "SRV0002", "storage failed, so the change may or may not have been stored; retry with the same Idempotency-Key once the server is back"))
+            return .failure(APIError(503, "SRV0002", "storage failed, so the change may or may not have been stored; once the server is back, retry a request made with an Idempotency-Key under the same key, and check before repeating any other"))
         }
         return outcome
     }
@@ -667,8 +675,9 @@ final class BookingStore: @unchecked Sendable {
         guard let (key, fingerprint) = idempotency(record), let earlier = b.idempotent[key] else { return nil }
         let parts = earlier.split(separator: " ", maxSplits: 1)
         // A cancel remembered by an older version (a snapshot or journal from before cancels had
-        // fingerprints) holds the appointment alone: it answers as it did then.
-        guard parts.count == 1 || parts[1] == fingerprint else {
+        // fingerprints) holds the appointment alone: it answers as it did then. A schedule's may
+        // list its beneficiaries in request order (``legacyFingerprint(_:)``).
+        guard parts.count == 1 || parts[1] == fingerprint || Substring(legacyFingerprint(record) ?? "") == parts[1] else {
             return .failure(APIError(422, "USRRES0422", "this Idempotency-Key was used for a different request"))
         }
         return .success(String(parts[0]))

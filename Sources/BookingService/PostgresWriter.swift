@@ -150,7 +150,7 @@ final class PostgresWriter: Sendable {
             } else {
                 log.logger.warning("PostgreSQL write failed before anything changed; answered 503", metadata: ["error": "\(String(reflecting: error))"])
             }
-            for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "storage failed, so the change may or may not have been stored; retry with the same Idempotency-Key once the server is back"))) }
+            for job in batch { job.done.resume(returning: .failure(APIError(503, "SRV0002", "storage failed, so the change may or may not have been stored; once the server is back, retry a request made with an Idempotency-Key under the same key, and check before repeating any other"))) }
         }
     }
 }

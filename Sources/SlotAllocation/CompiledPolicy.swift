@@ -185,10 +185,10 @@ final class CompiledPolicy: Sendable {
         }
         var counts = policy.categories.map { category -> Int in
             if let count = category.count { return count }
-            // floor(share × capacity) as written in decimal: 0.29 × 100 is 28.999999999999996 in
-            // binary, and must give 29. (Capacity is at most 1M, so the product's error is far
-            // below the 1e-6 added.)
-            if let share = category.share { return Int((share * Double(capacity) + 1e-6).rounded(.down)) }
+            // The floor of the binary product (0.29 × 100 is 28.999999999999996: 28 units). Not
+            // "corrected" towards the decimal reading: stored journals were decided under this
+            // split, and a different split could refuse to replay them.
+            if let share = category.share { return Int((share * Double(capacity)).rounded(.down)) }
             return 0
         }
         let used = counts.reduce(0, +)

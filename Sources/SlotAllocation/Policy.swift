@@ -21,7 +21,9 @@ public enum PriorityKey: String, Hashable, Sendable, Codable, CaseIterable {
 /// A share of every session's capacity with its own eligibility rule and priority order.
 ///
 /// Capacity per session is split as: `count` if given, else `floor(share × capacity)`
-/// if given, else the category takes what remains (exactly one category must).
+/// if given, else the category takes what remains (exactly one category must). The product
+/// is a binary `Double`, so a share that has no exact binary form can fall just short of a
+/// whole number: 0.29 × 100 gives 28 units, not 29. Give `count` where exact units matter.
 ///
 /// ```swift
 /// let walkIns = CapacityCategory(name: "walk-in", share: 0.2, channels: [.walkIn],

@@ -64,4 +64,18 @@ import Testing
         #expect(API.dateText(day: 0, epoch: Date(timeIntervalSince1970: 1_619_548_200)) == "28-04-2021")
         #expect(Vault.hex([0, 1, 0xab, 0xff]) == "0001abff" && Vault.randomHex(bytes: 5).utf8.count == 10)
     }
+
+    /// A schedule remembered by a version that kept its beneficiaries in request order (say,
+    /// in a snapshot) still answers its retry; another request under the key is still a 422.
+    @Test func aScheduleKeyRememberedByAnOlderVersionStillMatchesItsRetry() {
+        var books = BookingStore.Books()
+        books.idempotent["acc/schedule/k"] = "first 1/s/1/B,A"
+        func schedule(_ beneficiaries: [String]) -> JournalRecord {
+            .schedule(appointment: "new", account: "acc", beneficiaries: beneficiaries, session: "s", slot: 1, dose: 1, now: 0, idempotencyKey: "k")
+        }
+        if case .success(let answer)? = BookingStore.earlierAnswer(schedule(["B", "A"]), books) { #expect(answer == "first") } else { Issue.record("the retry was refused") }
+        if case .failure(let error)? = BookingStore.earlierAnswer(schedule(["C"]), books) { #expect(error.code == "USRRES0422") } else { Issue.record("another request was taken for a retry") }
+        books.idempotent["acc/schedule/k"] = "first 1/s/1/A,B"  // as written now: a set
+        if case .success(let answer)? = BookingStore.earlierAnswer(schedule(["B", "A"]), books) { #expect(answer == "first") } else { Issue.record("the reordered retry was refused") }
+    }
 }

@@ -39,7 +39,7 @@ import Testing
         let clock = TestClock()
         let h = try await ServerTests.harness(store: store, partners: keys.partners, clock: clock)
         let day1 = Calendar.ist.startOfDay(for: Date()) + 86_400
-        let vaccinatedID = try await Application(router: h.server.router()).test(.live) { client in
+        let (vaccinatedID, raviWalkIn) = try await Application(router: h.server.router()).test(.live) { client in
             let token = try await ServerTests.login(client, h, mobile: "9876543210")
             let auth: HTTPFields = [.authorization: "Bearer \(token)"]
             var people: [String] = []
@@ -130,7 +130,7 @@ import Testing
             let notAdmin = try await client.execute(uri: "/api/v2/admin/sessions/report?district_id=1&date=\(ServerTests.tomorrow)", method: .get,
                                                     headers: keys.headers("phc-a staff"))
             #expect(notAdmin.status == .forbidden)
-            return people[0]
+            return (people[0], ServerTests.json(onSite)["appointment_id"] as! String)
         }
         h.server.close()
         // The staff records replay: a restart has the same counts and the same dose history.
@@ -141,6 +141,15 @@ import Testing
         #expect(counts.walkIns == 2 && counts.vaccinated == 1 && counts.noShows == 1 && counts.booked == 1)
         let person = again.server.store.read { $0.people[vaccinatedID] }!
         #expect(again.server.store.engine.doses(of: person.engineID)?.dose1?.day == 1)
+        // The keyed walk-in's answer outlives the restart: a late retry gets it, and changes nothing.
+        try await Application(router: again.server.router()).test(.live) { client in
+            let retried = try await client.execute(uri: "/api/v2/centre/walkin", method: .post,
+                                                   headers: keys.headers("phc-a staff", [HTTPField.Name("Idempotency-Key")!: "walk-ravi"]),
+                                                   body: ServerTests.body(["session_id": session.id, "dose": 1, "mobile": "9123456780", "name": "Ravi Kumar",
+                                                                           "birth_year": 1985, "gender_id": 1, "photo_id_type": 1, "photo_id_number": "WXYZ9876"]))
+            #expect(retried.status == .ok && ServerTests.json(retried)["appointment_id"] as? String == raviWalkIn)
+        }
+        #expect(again.server.store.engine.availability(session.index, now: again.server.now)!.categories[0].walkIns == 2)
     }
 
     @Test func partnerKeysHaveScopesQuotasAndTheirOwnTokens() async throws {

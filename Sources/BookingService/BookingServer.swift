@@ -106,7 +106,7 @@ public final class BookingServer: Sendable {
         limiter = RateLimiter(limit: configuration.rateLimit, window: configuration.rateWindowSeconds)
         tokenLimiter = RateLimiter(limit: configuration.tokenRateLimit, window: 60)
         trustedProxies = Set(configuration.trustedProxies.compactMap { ServiceContext.ipText(ServiceContext.address(parsing: $0[...])) })
-        partners = PartnerRegistry(configuration.partners)
+        partners = configuration.partners.isEmpty ? PartnerRegistry([]) : PartnerRegistry(configuration.partners, quotas: store.makeQuotaLedger())
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=\(configuration.cacheSeconds)"
         headers[.contentType] = "application/json"
@@ -124,7 +124,10 @@ public final class BookingServer: Sendable {
 
     /// Writes what is queued, takes a last snapshot (embedded store) and closes the journal
     /// (the data directory can then be opened again).
-    public func close() { store.close() }
+    public func close() {
+        partners.quotas.stop()
+        store.close()
+    }
 
     /// The server's logger (swift-log, on standard error; `LOG_LEVEL` sets the level, info by
     /// default; debug adds a line per request).

@@ -115,6 +115,14 @@ final class BookingStore: @unchecked Sendable {
 
     /// A ledger for the server's OTP logins: beside the shared journal on PostgreSQL (so a
     /// login may go to any instance), in memory on the embedded store.
+    /// Where partner quotas are counted: here, or (PostgreSQL) shared by every instance.
+    func makeQuotaLedger() -> any QuotaLedger {
+        switch storage {
+        case .embedded: RateLimiter(limit: 1, window: 60)
+        case .postgres(let log, _): SharedQuotas(log: log)
+        }
+    }
+
     func makeOTPLedger() -> any OTPLedger {
         switch storage {
         case .embedded: MemoryOTPLedger()

@@ -94,14 +94,15 @@ public struct PartnersFile: Codable, Sendable {
     }
 }
 
-/// Partners by key hash, each with a per-minute quota.
+/// Partners by key hash, each with a per-minute quota (counted by this instance, or shared by
+/// every instance of a PostgreSQL store: ``QuotaLedger``).
 final class PartnerRegistry: Sendable {
     let byKeyHash: [String: Partner]
-    let quotas: RateLimiter
+    let quotas: any QuotaLedger
 
-    init(_ partners: [Partner]) {
+    init(_ partners: [Partner], quotas: any QuotaLedger = RateLimiter(limit: 1, window: 60)) {
         byKeyHash = Dictionary(partners.map { ($0.keySHA256, $0) }, uniquingKeysWith: { a, _ in a })
-        quotas = RateLimiter(limit: 1, window: 60)
+        self.quotas = quotas
     }
 
     /// The partner of an `x-api-key`, after counting the request against its quota.
@@ -112,7 +113,7 @@ final class PartnerRegistry: Sendable {
         guard partner.scopes.contains(scope) else {
             throw APIError(403, "USRAUT0011", "this API key has no \(scope.rawValue) scope")
         }
-        let (allowed, retry) = quotas.allow(partner.keySHA256, limit: partner.quotaPerMinute)
+        let (allowed, retry) = quotas.admit(partner.keySHA256, limit: partner.quotaPerMinute)
         guard allowed else { throw APIError(429, "USRRES0430", "this partner's quota of \(partner.quotaPerMinute) requests a minute is used up; retry after \(retry)") }
         return partner
     }

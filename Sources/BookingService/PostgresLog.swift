@@ -109,6 +109,9 @@ final class PostgresLog: Sendable {
              "CREATE TABLE \(schema).otp_accounts (account text PRIMARY KEY, last_sent timestamptz, wrong_since timestamptz, "
                 + "wrong_count int NOT NULL DEFAULT 0)",
              "CREATE INDEX ON \(schema).otp_accounts (last_sent)"],
+            // Partner quotas shared by the instances (QuotaLedger.swift): requests per partner key hash and minute.
+            ["CREATE TABLE \(schema).partner_usage (partner text NOT NULL, window_start bigint NOT NULL, used bigint NOT NULL, "
+                + "PRIMARY KEY (partner, window_start))"],
         ]
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)

@@ -64,6 +64,46 @@ import Testing
         #expect(c.server.store.read { $0.appointments.values.flatMap(\.beneficiaries).count } == 30)
     }
 
+    /// A partner's quota is one quota for all the instances that share a store, not one per
+    /// instance: requests admitted by one count on the other once they sync (every quarter
+    /// second; the test makes them sync at once).
+    @Test(.enabled(if: ServerTests.postgresURL != nil)) func aPartnersQuotaIsSharedByTheInstances() async throws {
+        // Quotas count clock minutes: keep the test inside one.
+        let second = SharedQuotas.minute(Date()).second
+        if second > 40 { try await Task.sleep(for: .seconds(61 - second)) }
+        let url = try ServerTests.freshPostgresURL()
+        let (key, partner) = Partner.generate(name: "booking app", scopes: [.publicRead], quotaPerMinute: 5)
+        let a = try await ServerTests.harness(store: .postgres, partners: [partner], postgres: url)
+        let b = try await ServerTests.harness(store: .postgres, partners: [partner], postgres: url)
+        defer {
+            a.server.close()
+            b.server.close()
+        }
+        @Sendable func sync(_ h: ServerTests.Harness) async throws {
+            let quotas = try #require(h.server.partners.quotas as? SharedQuotas)
+            try await quotas.sync()
+            try await quotas.sync()  // (a second time: the background sync may have read before the first wrote)
+        }
+        let statuses = try await Application(router: a.server.router()).test(.live) { clientA in
+            try await Application(router: b.server.router()).test(.live) { clientB in
+                func call(_ client: some TestClientProtocol) async throws -> Int {
+                    Int(try await client.execute(uri: "/api/v2/admin/location/states", method: .get,
+                                                 headers: [PartnerAndStaffTests.apiKey: key]).status.code)
+                }
+                var statuses: [Int] = []
+                for _ in 0..<3 { statuses.append(try await call(clientA)) }
+                try await sync(a)
+                try await sync(b)
+                for _ in 0..<3 { statuses.append(try await call(clientB)) }
+                try await sync(b)
+                try await sync(a)
+                statuses.append(try await call(clientA))
+                return statuses
+            }
+        }
+        #expect(statuses == [200, 200, 200, 200, 200, 429, 429], "5 a minute in all, across the two instances")
+    }
+
     /// An instance that writes nothing still sees another's bookings, through its catch-up alone.
     @Test(.enabled(if: ServerTests.postgresURL != nil)) func anIdleInstanceCatchesUpWithAnother() async throws {
         let url = try ServerTests.freshPostgresURL()

@@ -26,11 +26,12 @@ extension RateLimiter: QuotaLedger {
 /// round trip. Minutes are aligned to the clock (the instances' clocks are assumed synchronised,
 /// as NTP keeps them), so every instance counts the same window.
 ///
-/// The price of not asking the database on every request: between two syncs each instance
-/// admits on a count that lacks the others' latest requests, so a partner can exceed its quota
-/// by at most what the other instances admit it in one `syncInterval` (a quarter of a second by
-/// default). If the database cannot be reached the instance keeps counting its own requests and
-/// retries them at the next sync.
+/// The price of not asking the database on every request: each instance admits on a count that
+/// lacks the others' latest requests, those since their last sync and since its own last read,
+/// so a partner can exceed its quota by what the other instances admit it in about two
+/// `syncInterval`s plus a round trip (half a second with the default quarter second). If the
+/// database cannot be reached, each instance counts only its own requests (a warning says so
+/// once) and writes them at the first sync that succeeds.
 final class SharedQuotas: QuotaLedger {
     private struct Usage {
         /// The minute counted (seconds since 1970 of its start).
@@ -48,18 +49,29 @@ final class SharedQuotas: QuotaLedger {
     var table: String { "\(log.schema).partner_usage" }
     private let usage = Mutex([String: Usage]())
     private let syncing = Mutex<Task<Void, Never>?>(nil)
+    /// The last sync started: each waits for the one before, so syncs never overlap (an older
+    /// read finishing last would set a count from before a newer write).
+    private let lastSync = Mutex<Task<Void, any Error>?>(nil)
     private static let window = 60
 
     init(log: PostgresLog, syncInterval: Duration = .milliseconds(250)) {
         self.log = log
         let task = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: syncInterval)
+            var failing = false
+            while true {
+                do { try await Task.sleep(for: syncInterval) } catch { return }  // stopped
                 guard let self else { return }
                 do {
                     try await self.sync()
+                    if failing { BookingServer.logger.warning("partner quotas: syncing with the other instances again") }
+                    failing = false
                 } catch {
-                    log.logger.debug("partner quotas: sync failed; requests stay counted here", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    // Once per run of failures: meanwhile each instance counts only what it admitted itself.
+                    if !failing {
+                        BookingServer.logger.warning("partner quotas: cannot sync with the other instances; each counts only its own requests until it can",
+                                                     metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    }
+                    failing = true
                 }
             }
         }
@@ -88,8 +100,21 @@ final class SharedQuotas: QuotaLedger {
     }
 
     /// Writes this instance's new requests and reads every instance's counts of the current
-    /// minute back (tests call it to make the instances agree at once).
+    /// minute back, after any sync already running (tests call it to make the instances agree at once).
     func sync() async throws {
+        let task = lastSync.withLock { last -> Task<Void, any Error> in
+            let previous = last
+            let next = Task { [self] in
+                _ = await previous?.result
+                try await syncOnce()
+            }
+            last = next
+            return next
+        }
+        try await task.value
+    }
+
+    private func syncOnce() async throws {
         let (window, _) = Self.minute(Date())
         // Moved from `pending` to `inflight` now (still counted); back to `pending` if the write fails.
         let taken: [(partner: String, window: Int, count: Int)] = usage.withLock { all in
@@ -101,11 +126,14 @@ final class SharedQuotas: QuotaLedger {
             }
             // Minutes that are over are forgotten (their requests were written, or are moot now).
             all = all.filter { $0.value.window >= window }
-            return taken
+            // In one order on every instance, so two upserts never wait on each other's rows.
+            return taken.sorted { $0.0 < $1.0 }
         }
         let counts: [(String, Int)]
         do {
-            counts = try await log.client.withConnection { connection in
+            // One transaction: either the requests are written and counted, or neither (then they
+            // go back to `pending`, and are written once, by a later sync).
+            counts = try await log.client.withTransaction(logger: log.logger) { connection in
                 if !taken.isEmpty {
                     var b = PostgresBindings()
                     b.append(taken.map(\.partner))
@@ -123,11 +151,6 @@ final class SharedQuotas: QuotaLedger {
                                                       logger: log.logger)
                 var counts: [(String, Int)] = []
                 for try await (partner, used) in rows.decode((String, Int64).self) { counts.append((partner, Int(used))) }
-                // Once a minute, the first sync of the minute drops rows an hour old.
-                if Self.minute(Date()).second < 1 {
-                    try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE window_start < $1 - 3600", binds: w),
-                                               logger: log.logger)
-                }
                 return counts
             }
         } catch {
@@ -150,8 +173,17 @@ final class SharedQuotas: QuotaLedger {
                 }
             }
         }
+        // In the first second of a minute, rows an hour old are dropped: housekeeping, apart from
+        // the counting (a failure here changes no count).
+        if Self.minute(Date()).second < 1 {
+            var w = PostgresBindings()
+            w.append(Int64(window))
+            _ = try? await log.client.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE window_start < $1 - 3600", binds: w), logger: log.logger)
+        }
     }
 
+    /// Stops the syncing. Requests admitted since the last sync (a quarter second's) are not
+    /// written: the other instances undercount them for the rest of the minute.
     func stop() {
         syncing.withLock { $0?.cancel() }
     }

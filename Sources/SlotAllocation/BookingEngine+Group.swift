@@ -19,7 +19,7 @@ extension BookingEngine {
         let targetShard = Int(session.rawValue) & sessionShardMask, target = Int(session.rawValue >> sessionShardBits)
         let k = policy.categoryCount
         var registries: [Int: UnsafeMutablePointer<BeneficiaryRegistry>] = [:]
-        return lockingBeneficiaries(Set(ids.map { locate($0.beneficiary).shard }).sorted(), &registries) { registries in
+        return beneficiaryShards.locking(Set(ids.map { locate($0.beneficiary).shard }).sorted()[...], &registries) { registries in
             var olds: [BeneficiaryRegistry.Live] = []
             for id in ids {
                 let (shard, local) = locate(id.beneficiary)
@@ -32,7 +32,7 @@ extension BookingEngine {
             }
             let shards = Set(olds.map { Int($0.session) & sessionShardMask } + [targetShard]).sorted()
             var inventories: [Int: UnsafeMutablePointer<SessionInventory>] = [:]
-            return lockingSessions(shards, &inventories) { inventories in
+            return sessionShards.locking(shards[...], &inventories) { inventories in
                 guard let inventory = inventories[targetShard], target < inventory.pointee.count else {
                     return .failure(.unknownSession(session))
                 }
@@ -73,31 +73,6 @@ extension BookingEngine {
                     moved.append(appointment(record, id.beneficiary, id.dose, state: .booked))
                 }
                 return .success(moved)
-            }
-        }
-    }
-
-    /// Runs `body` with the beneficiary shards `shards` (ascending, distinct) locked, each given
-    /// as a pointer that is valid only during `body`.
-    private func lockingBeneficiaries<R: Sendable>(_ shards: [Int], _ locked: inout [Int: UnsafeMutablePointer<BeneficiaryRegistry>],
-                                                   _ body: (inout [Int: UnsafeMutablePointer<BeneficiaryRegistry>]) -> R) -> R {
-        guard let shard = shards.first else { return body(&locked) }
-        return beneficiaryShards[shard].withLock { registry in
-            withUnsafeMutablePointer(to: &registry) { pointer in
-                locked[shard] = pointer
-                return lockingBeneficiaries(Array(shards.dropFirst()), &locked, body)
-            }
-        }
-    }
-
-    /// Runs `body` with the session shards `shards` (ascending, distinct) locked, as above.
-    private func lockingSessions<R: Sendable>(_ shards: [Int], _ locked: inout [Int: UnsafeMutablePointer<SessionInventory>],
-                                              _ body: (inout [Int: UnsafeMutablePointer<SessionInventory>]) -> R) -> R {
-        guard let shard = shards.first else { return body(&locked) }
-        return sessionShards[shard].withLock { inventory in
-            withUnsafeMutablePointer(to: &inventory) { pointer in
-                locked[shard] = pointer
-                return lockingSessions(Array(shards.dropFirst()), &locked, body)
             }
         }
     }

@@ -39,3 +39,18 @@ struct ShardArray<Value: ~Copyable>: ~Copyable {
 
 // Every shard is behind its mutex; the memory itself is written only by `init` and `deinit`.
 extension ShardArray: @unchecked Sendable where Value: Sendable {}
+
+extension ShardArray where Value: ~Copyable & Sendable {
+    /// Runs `body` with the shards `shards` (ascending and distinct, so that every caller locks
+    /// in one order) locked, each given in `locked` as a pointer that is valid only during `body`.
+    func locking<R: Sendable>(_ shards: ArraySlice<Int>, _ locked: inout [Int: UnsafeMutablePointer<Value>],
+                              _ body: (inout [Int: UnsafeMutablePointer<Value>]) -> R) -> R {
+        guard let shard = shards.first else { return body(&locked) }
+        return self[shard].withLock { value in
+            withUnsafeMutablePointer(to: &value) { pointer in
+                locked[shard] = pointer
+                return locking(shards.dropFirst(), &locked, body)
+            }
+        }
+    }
+}

@@ -13,7 +13,19 @@ extension BookingEngine {
     /// requests use), so the snapshot is one consistent state even while requests run;
     /// they wait meanwhile. - Complexity: O(sessions × categories + beneficiaries).
     public func snapshot() -> [UInt8] {
-        var out = SnapshotWriter()
+        captureSnapshot().bytes
+    }
+
+    /// The part of ``snapshot()`` that holds the locks: the state copied out, still without its
+    /// checksum. A server that must stop its own changes while the engine is copied (to pair
+    /// the copy with its journal position) calls this, and takes ``EngineSnapshot/bytes`` (the
+    /// checksum, a pass over every byte) after it lets the changes go on.
+    public func captureSnapshot() -> EngineSnapshot {
+        // Room for the people's records and the sessions' (the bulk), so the copy grows no array.
+        let people = min(nextBeneficiary.load(ordering: .relaxed), configuration.beneficiariesMax)
+        let sessionBytes = MemoryLayout<SessionInventory.Record>.stride + 2 * MemoryLayout<Int32>.stride * 4
+            + MemoryLayout<SessionInventory.Counters>.stride * policy.categoryCount
+        var out = SnapshotWriter(reserving: people * MemoryLayout<BeneficiaryRegistry.Record>.stride + sessionCount * sessionBytes + (1 << 16))
         out.integer(Self.snapshotMagic)
         out.integer(Self.snapshotVersion)
         out.integer(FNV1a.hash(String(describing: policy.policy)))
@@ -71,7 +83,7 @@ extension BookingEngine {
             }
         }
         lockBeneficiaries(from: 0)
-        return out.sealed()
+        return EngineSnapshot(writer: out)
     }
 
     /// Brings back the state of a ``snapshot()``, into an engine that has registered no

@@ -3,8 +3,12 @@
 ///
 /// Raw records are copied as they lie in memory, so a snapshot is read back only by a
 /// build with the same record layout (the header carries every record's size).
-struct SnapshotWriter {
+struct SnapshotWriter: Sendable {
     private(set) var bytes: [UInt8] = []
+
+    init(reserving capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
 
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
@@ -19,9 +23,8 @@ struct SnapshotWriter {
     }
 
     mutating func text(_ value: String) {
-        let utf8 = Array(value.utf8)
-        int(utf8.count)
-        bytes += utf8
+        int(value.utf8.count)
+        bytes += value.utf8
     }
 
     mutating func raw(_ buffer: UnsafeRawBufferPointer) {
@@ -34,10 +37,12 @@ struct SnapshotWriter {
         let start = bytes.count + 8
         raw(buffer)
         guard !padding.isEmpty else { return }
-        var record = start
-        while record < bytes.count {
-            for gap in padding { for k in gap { bytes[record + k] = 0 } }
-            record += stride
+        bytes.withUnsafeMutableBytes { out in
+            var record = start
+            while record + stride <= out.count {
+                for gap in padding { (out.baseAddress! + record + gap.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: gap.count) }
+                record += stride
+            }
         }
     }
 
@@ -47,6 +52,14 @@ struct SnapshotWriter {
         withUnsafeBytes(of: FNV1a.hash(bytes).littleEndian) { out.append(contentsOf: $0) }
         return out
     }
+}
+
+/// An engine's state as ``BookingEngine/captureSnapshot()`` copied it; `bytes` adds the checksum.
+public struct EngineSnapshot: Sendable {
+    let writer: SnapshotWriter
+
+    /// What ``BookingEngine/snapshot()`` returns: the state and its checksum. - Complexity: O(size).
+    public var bytes: [UInt8] { writer.sealed() }
 }
 
 /// Reads what ``SnapshotWriter`` wrote; every read checks the bounds and throws a

@@ -19,6 +19,30 @@ import Testing
         return bytes
     }
 
+    /// The sliced CRC-32 is the IEEE one (zlib's): its check value, and the byte-at-a-time
+    /// definition on every length and alignment up to 100 bytes, so journals and snapshots
+    /// written before it still read.
+    @Test func crc32IsTheIEEEOneAtEveryLength() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([]) == 0)
+        func bytewise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes { c = CRC32.tables[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+            return c ^ 0xFFFF_FFFF
+        }
+        var state: UInt64 = 7
+        let bytes = (0..<120).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for start in 0..<8 {
+            for length in 0...100 {
+                let slice = bytes[start..<(start + length)]
+                #expect(slice.withUnsafeBytes { CRC32.checksum($0) } == bytewise(slice), "start \(start), length \(length)")
+            }
+        }
+    }
+
     @Test func damageFarFromTheEndStopsTheStartAndNearItIsCut() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotsim-journal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

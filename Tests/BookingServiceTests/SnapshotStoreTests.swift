@@ -32,7 +32,8 @@ import Testing
     }
 
     /// What a restart must give back: the engine's bytes and the books.
-    static func state(_ h: T.Harness) -> ([UInt8], [String: BookingStore.Person], [String: BookingStore.Booked], [String: [String]], [String: String]) {
+    static func state(_ h: T.Harness) -> ([UInt8], PartitionedDictionary<BookingStore.Person>, PartitionedDictionary<BookingStore.Booked>,
+                                          PartitionedDictionary<[String]>, PartitionedDictionary<String>) {
         let books = h.server.store.read { $0 }
         return (h.server.store.engine.snapshot(), books.people, books.appointments, books.accounts, books.idempotent)
     }

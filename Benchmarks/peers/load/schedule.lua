@@ -1,15 +1,18 @@
 -- wrk: each request books one user's beneficiary into a session (users from users.txt,
--- each used once per thread's share; session and slot from the environment).
+-- each used once per thread's share; SESSIONS, a space-separated list of session ids, taken in
+-- turn so that no one session's capacity bounds the run).
 local users = {}
 for line in io.lines(os.getenv("USERS")) do
   local token, ref = line:match("(%S+) (%S+)")
   table.insert(users, {token = token, ref = ref})
 end
-local session, threads, next = os.getenv("SESSION"), 0, 1
+local sessions, threads, next = {}, {}, 1
+for id in os.getenv("SESSIONS"):gmatch("%S+") do table.insert(sessions, id) end
+booked, refused = 0, 0
 
 function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
+  thread:set("offset", #threads)
+  table.insert(threads, thread)
 end
 
 function init(args)
@@ -18,16 +21,25 @@ end
 
 function request()
   local u = users[((next - 1) % #users) + 1]
+  local session = sessions[math.floor((next - 1) / 2) % #sessions + 1]
   next = next + 2
   local body = '{"dose":1,"session_id":"' .. session .. '","slot":"09:00AM-11:00AM","beneficiaries":["' .. u.ref .. '"]}'
   return wrk.format("POST", "/api/v2/appointment/schedule", {["Authorization"] = "Bearer " .. u.token, ["Content-Type"] = "application/json"}, body)
 end
 
-local codes = {}
 function response(status, headers, body)
-  codes[status] = (codes[status] or 0) + 1
+  if status == 200 then booked = booked + 1 else refused = refused + 1 end
 end
 
+-- Bookings/s counts the 200s only: once every user has booked, further requests are refused
+-- (409, already booked), so a run that outlasts its users says so instead of counting refusals.
 function done(summary, latency, requests)
+  local ok, no = 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + thread:get("booked")
+    no = no + thread:get("refused")
+  end
+  io.write(string.format("bookings (200): %d, %.0f/s; refused: %d%s\n", ok, ok / (summary.duration / 1e6), no,
+    no > 0 and " (more users needed: this run's figures mix in refusals)" or ""))
   io.write(string.format("p50 %.2f ms, p99 %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

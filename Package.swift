@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -57,7 +58,8 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "HashTreeCollections", package: "swift-collections")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
@@ -74,7 +76,8 @@ let package = Package(
         .testTarget(
             name: "BookingServiceTests",
             dependencies: ["BookingService", "SlotAllocation", .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "HashTreeCollections", package: "swift-collections")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

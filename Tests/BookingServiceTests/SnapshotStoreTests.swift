@@ -1,5 +1,6 @@
 @testable import BookingService
 import Foundation
+import HashTreeCollections
 import Hummingbird
 import HummingbirdTesting
 import SlotAllocation
@@ -32,8 +33,8 @@ import Testing
     }
 
     /// What a restart must give back: the engine's bytes and the books.
-    static func state(_ h: T.Harness) -> ([UInt8], PartitionedDictionary<BookingStore.Person>, PartitionedDictionary<BookingStore.Booked>,
-                                          PartitionedDictionary<[String]>, PartitionedDictionary<String>) {
+    static func state(_ h: T.Harness) -> ([UInt8], TreeDictionary<String, BookingStore.Person>, TreeDictionary<String, BookingStore.Booked>,
+                                          TreeDictionary<String, [String]>, TreeDictionary<String, String>) {
         let books = h.server.store.read { $0 }
         return (h.server.store.engine.snapshot(), books.people, books.appointments, books.accounts, books.idempotent)
     }

@@ -43,7 +43,7 @@ echo "== schedule: creating $users people"
 python3 Benchmarks/peers/load/make-users.py 18080 "$work/outbox" "$users" "$work/users.txt"
 # The first four sessions of 100,000 a day (70,000 online dose-1 units each): the bookings go to them in turn.
 sessions=$(curl -s "http://127.0.0.1:18080/api/v2/appointment/sessions/public/findByDistrict?district_id=1&date=$date" \
-  | python3 -c 'import json,sys;print(" ".join([s["session_id"] for s in json.load(sys.stdin)["sessions"] if s["available_capacity"] >= 50000][:4]))')
+  | python3 -c 'import json,sys;print(" ".join([s["session_id"] for s in json.load(sys.stdin)["sessions"] if s["available_capacity_dose1"] >= 50000][:4]))')
 echo "== schedule (durable, group commit), ${seconds} s"
 USERS="$work/users.txt" SESSIONS="$sessions" wrk -t2 -c64 -d"${seconds}s" -s Benchmarks/peers/load/schedule.lua http://127.0.0.1:18080 | grep -E "Requests/sec|requests in|Non-2xx|bookings|p50"
 echo "journal: $(stat -c %s "$work/data/journal.log") bytes"

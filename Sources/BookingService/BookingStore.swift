@@ -201,13 +201,25 @@ final class BookingStore: @unchecked Sendable {
         BookingServer.logger.warning("\(message)")
     }
 
-    /// Lowers the calling thread's CPU priority to the lowest (nice 19): a snapshot's encoding
-    /// and write then take the CPU the requests leave, instead of a core of their own
-    /// (on Linux, `setpriority` with `who` 0 applies to the calling thread only).
-    static func yieldToRequests() {
-        #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #endif
+    /// Runs `work` on a thread of its own at the lowest CPU priority (nice 19) and waits for it:
+    /// a snapshot's encoding and write then take the CPU the requests leave, instead of a core of
+    /// their own. The thread does nothing else and ends, since a thread inherits its creator's
+    /// priority (work that starts tasks or threads must not run here), and it takes no lock
+    /// that requests wait on. (On Linux, `setpriority` with `who` 0 applies to the calling
+    /// thread only.)
+    static func atLowestPriority<T: Sendable>(_ work: @escaping @Sendable () -> T) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<T?>(nil)
+        Thread.detachNewThread {
+            #if canImport(Glibc)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #endif
+            let value = work()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0! }
     }
 
     static func note(_ message: String) {
@@ -623,7 +635,6 @@ final class BookingStore: @unchecked Sendable {
                 b.snapshotAttempted = position.records
                 let taken = takeSnapshot(b)
                 Thread.detachNewThread { [self] in
-                    Self.yieldToRequests()
                     writeSnapshot(taken, journal: journal)
                     books.withLock { $0.snapshotting = false }
                 }
@@ -648,7 +659,9 @@ final class BookingStore: @unchecked Sendable {
         var sequence: UInt64
         var pause: Duration
 
-        var sealed: StoreSnapshot { StoreSnapshot(position: position, header: header, books: books, engine: engine.bytes) }
+        consuming func sealed() -> StoreSnapshot {
+            StoreSnapshot(position: position, header: header, books: books, engine: engine.sealed())
+        }
     }
 
     /// The state now, called under the books lock, so that the engine's state and the books
@@ -687,16 +700,25 @@ final class BookingStore: @unchecked Sendable {
         snapshotWriting.withLock { _ in
             // A later snapshot may have been written meanwhile (at close).
             guard books.withLock({ $0.snapshotRecords }) < taken.position.records else { return }
-            let start = ContinuousClock.now
-            do {
-                let snapshot = taken.sealed
-                let sealing = ContinuousClock.now - start
-                let encoding = try snapshot.write(directory: plan.directory) + sealing
+            // Sealed, encoded and written at the lowest priority; the books lock is taken out here.
+            let written = Self.atLowestPriority { () -> Result<(encoding: Duration, total: Duration), ServiceError> in
+                let start = ContinuousClock.now
+                do throws(ServiceError) {
+                    let snapshot = taken.sealed()
+                    let sealing = ContinuousClock.now - start
+                    let encoding = try snapshot.write(directory: plan.directory) + sealing
+                    return .success((encoding, ContinuousClock.now - start))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch written {
+            case .success(let (encoding, total)):
                 books.withLock { $0.snapshotRecords = max($0.snapshotRecords, taken.position.records) }
                 let ms = { (d: Duration) in Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
                 Self.note(String(format: "snapshot of record %d: changes paused %.1f ms for the copy, written in %.1f ms (%.1f ms of it encoding)",
-                                 taken.position.records, ms(taken.pause), ms(ContinuousClock.now - start), ms(encoding)))
-            } catch {
+                                 taken.position.records, ms(taken.pause), ms(total), ms(encoding)))
+            case .failure(let error):
                 Self.warn("\(error)")
             }
         }

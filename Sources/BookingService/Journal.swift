@@ -324,9 +324,9 @@ struct JournalPosition: Sendable, Equatable {
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib computes it).
 enum CRC32 {
-    /// Slicing-by-8 tables (Kounavis and Berry, Intel 2005): entry k × 256 + n is the CRC-32
-    /// of byte n followed by k zero bytes, so eight bytes cost eight lookups and no chain
-    /// of eight dependent ones.
+    /// Slicing-by-8 tables (Kounavis and Berry, Intel 2005): entry k × 256 + n is the CRC
+    /// register (no initial value, no final inversion) after byte n and then k zero bytes, so
+    /// eight bytes cost eight independent lookups instead of a chain of eight dependent ones.
     static let tables: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 8 * 256)
         for n in 0..<256 {

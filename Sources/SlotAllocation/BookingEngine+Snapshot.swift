@@ -13,15 +13,16 @@ extension BookingEngine {
     /// requests use), so the snapshot is one consistent state even while requests run;
     /// they wait meanwhile. - Complexity: O(sessions × categories + beneficiaries).
     public func snapshot() -> [UInt8] {
-        captureSnapshot().bytes
+        captureSnapshot().sealed()
     }
 
     /// The part of ``snapshot()`` that holds the locks: the state copied out, still without its
     /// checksum. A server that must stop its own changes while the engine is copied (to pair
-    /// the copy with its journal position) calls this, and takes ``EngineSnapshot/bytes`` (the
+    /// the copy with its journal position) calls this, and takes ``EngineSnapshot/sealed()`` (the
     /// checksum, a pass over every byte) after it lets the changes go on.
     public func captureSnapshot() -> EngineSnapshot {
-        // Room for the people's records and the sessions' (the bulk), so the copy grows no array.
+        // Room for the bulk, the people's records and the sessions', so a large copy is not grown
+        // by doubling (remembered request ids and holds, if many, may still grow it).
         let people = min(nextBeneficiary.load(ordering: .relaxed), configuration.beneficiariesMax)
         let sessionBytes = MemoryLayout<SessionInventory.Record>.stride + 2 * MemoryLayout<Int32>.stride * 4
             + MemoryLayout<SessionInventory.Counters>.stride * policy.categoryCount

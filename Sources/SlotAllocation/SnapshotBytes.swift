@@ -47,19 +47,24 @@ struct SnapshotWriter: Sendable {
     }
 
     /// The bytes with their checksum appended.
-    func sealed() -> [UInt8] {
-        var out = bytes
-        withUnsafeBytes(of: FNV1a.hash(bytes).littleEndian) { out.append(contentsOf: $0) }
+    /// The bytes with their checksum appended, taken out of the writer, so a writer made with
+    /// room to spare grows in place instead of being copied.
+    consuming func sealed() -> [UInt8] {
+        let hash = FNV1a.hash(bytes)
+        var out: [UInt8] = []
+        swap(&out, &bytes)
+        withUnsafeBytes(of: hash.littleEndian) { out.append(contentsOf: $0) }
         return out
     }
 }
 
-/// An engine's state as ``BookingEngine/captureSnapshot()`` copied it; `bytes` adds the checksum.
+/// An engine's state as ``BookingEngine/captureSnapshot()`` copied it; ``sealed()`` adds the checksum.
 public struct EngineSnapshot: Sendable {
     let writer: SnapshotWriter
 
-    /// What ``BookingEngine/snapshot()`` returns: the state and its checksum. - Complexity: O(size).
-    public var bytes: [UInt8] { writer.sealed() }
+    /// What ``BookingEngine/snapshot()`` returns: the state and its checksum. Consumes the copy,
+    /// so the state's bytes are not copied once more. - Complexity: O(size).
+    public consuming func sealed() -> [UInt8] { writer.sealed() }
 }
 
 /// Reads what ``SnapshotWriter`` wrote; every read checks the bounds and throws a

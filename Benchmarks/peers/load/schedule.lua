@@ -7,7 +7,8 @@ for line in io.lines(os.getenv("USERS")) do
   table.insert(users, {token = token, ref = ref})
 end
 local sessions, threads, next = {}, {}, 1
-for id in os.getenv("SESSIONS"):gmatch("%S+") do table.insert(sessions, id) end
+for id in (os.getenv("SESSIONS") or ""):gmatch("%S+") do table.insert(sessions, id) end
+assert(#sessions > 0, "SESSIONS: no session ids")
 booked, refused = 0, 0
 
 function setup(thread)
@@ -32,7 +33,8 @@ function response(status, headers, body)
 end
 
 -- Bookings/s counts the 200s only: once every user has booked, further requests are refused
--- (409, already booked), so a run that outlasts its users says so instead of counting refusals.
+-- (409, already booked), so a run with refusals says so instead of counting them (a run that
+-- outlasted its users is the usual cause; the server's log tells the others).
 function done(summary, latency, requests)
   local ok, no = 0, 0
   for _, thread in ipairs(threads) do
@@ -40,6 +42,6 @@ function done(summary, latency, requests)
     no = no + thread:get("refused")
   end
   io.write(string.format("bookings (200): %d, %.0f/s; refused: %d%s\n", ok, ok / (summary.duration / 1e6), no,
-    no > 0 and " (more users needed: this run's figures mix in refusals)" or ""))
+    no > 0 and " (not all 200: more users needed, or see the server's log; requests/s mixes them in)" or ""))
   io.write(string.format("p50 %.2f ms, p99 %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

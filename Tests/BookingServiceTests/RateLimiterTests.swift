@@ -39,4 +39,13 @@ import Testing
         #expect(!third.allowed && (1...300).contains(third.retryAfter))
         #expect(limiter.allow("address 7").allowed && !limiter.allow("address 7").allowed)
     }
+
+    /// Expired windows are dropped table by table as the tables fill, so the tables stay
+    /// bounded by what is live (here: nothing, with a window of 0 seconds).
+    @Test func expiredWindowsAreDroppedAsTheTablesFill() {
+        let limiter = RateLimiter(limit: 1, window: 0)
+        let allowed = (0..<300_000).filter { limiter.allow("token \($0)").allowed }.count
+        #expect(allowed == 300_000)
+        #expect(limiter.count < 100_000 + RateLimiter.tableCount, "\(limiter.count) entries kept")
+    }
 }

@@ -129,8 +129,13 @@ extension BookingEngine {
                 guard second >= inventory.slotStart[windows.lowerBound], second < inventory.slotEnd[windows.upperBound - 1] else {
                     return .failure(.outsideSessionHours)
                 }
-                if let refusal = policy.sessionRefusal(person, facts, today: facts.day) { return .failure(refusal) }
-                let walkInDay = policy.bandWalkInOpenDay[person.band]
+                let walkInDay = person.band >= 0 ? policy.bandWalkInOpenDay[person.band] : .max
+                switch policy.sessionRefusal(person, facts, today: facts.day) {
+                case nil: break
+                // A walk-in is told the day walk-ins open (never before online booking opens).
+                case .bandNotOpen?: break
+                case let refusal?: return .failure(refusal)
+                }
                 if walkInDay > facts.day {
                     return .failure(.walkInsNotOpen(band: policy.policy.ageBands[person.band].name, openingDay: walkInDay == .max ? nil : walkInDay))
                 }

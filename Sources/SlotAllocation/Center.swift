@@ -28,9 +28,14 @@ public struct SlotWindow: Hashable, Sendable, Codable, CustomStringConvertible {
         self.startSecondOfDay = startSecondOfDay
         self.endSecondOfDay = endSecondOfDay
     }
-    /// A window from whole hours, e.g. `SlotWindow(hours: 9, 11)`.
+    /// A window from whole hours, e.g. `SlotWindow(hours: 9, 11)`. Hours far out of range
+    /// saturate (never trap), and ``BookingEngine/addSession(_:)`` refuses the window.
     public init(hours start: Int, _ end: Int) {
-        self.init(startSecondOfDay: start * 3600, endSecondOfDay: end * 3600)
+        func seconds(_ hours: Int) -> Int {
+            let (product, overflow) = hours.multipliedReportingOverflow(by: 3600)
+            return overflow ? (hours < 0 ? .min : .max) : product
+        }
+        self.init(startSecondOfDay: seconds(start), endSecondOfDay: seconds(end))
     }
     /// CoWIN's four two-hour windows, 09:00–17:00.
     public static let cowinDay: [SlotWindow] = [.init(hours: 9, 11), .init(hours: 11, 13), .init(hours: 13, 15), .init(hours: 15, 17)]

@@ -91,6 +91,17 @@ import Testing
         }
     }
 
+    /// Hours far out of range saturate instead of trapping, and the engine refuses the window.
+    @Test func slotWindowHoursOutOfRangeAreRefusedNotTrapped() throws {
+        let engine = try BookingEngine(policy: .singleCategory())
+        let center = try engine.addCenter(CenterSpec(externalID: 1, name: "c", district: 0))
+        for window in [SlotWindow(hours: .max, 1), SlotWindow(hours: 9, .max), SlotWindow(hours: .min, 11)] {
+            #expect(throws: SlotAllocationError.self) {
+                try engine.addSession(SessionSpec(center: center, day: 1, vaccine: 0, minAge: 18, slots: [window], capacity: 1))
+            }
+        }
+    }
+
     @Test func walkInsUseCategoriesOpenToThemAndNoShowUnitsGoBackToWalkIns() throws {
         let policy = AllocationPolicy(categories: [CapacityCategory(name: "online", count: 1),
                                                    CapacityCategory(name: "open", channels: [.online, .walkIn])])

@@ -15,6 +15,18 @@ import Testing
         #expect(engine.checkInWalkIn(try person(engine, born: 1950), session: s[0], dose: .one, now: day + 10 * hour).value != nil)
     }
 
+    /// A walk-in who comes before the band's online opening is told the day walk-ins open, not
+    /// the (earlier) online opening day, on which a walk-in would still be refused.
+    @Test func aWalkInBeforeEveryOpeningIsToldTheWalkInDay() throws {
+        var policy = AllocationPolicy.singleCategory()
+        policy.categories[0].channels = [.online, .walkIn]
+        policy.phases = [EligibilityPhase(ageBand: "18-44", openDay: 2, walkInOpenDay: 3), EligibilityPhase(ageBand: "60+", openDay: 0)]
+        let (engine, s) = try makeEngine(policy: policy, capacity: 5)
+        let young = try person(engine, born: 1990)
+        #expect(engine.checkInWalkIn(young, session: s[0], dose: .one, now: day + 10 * hour).refusal == .walkInsNotOpen(band: "18-44", openingDay: 3))
+        #expect(engine.book(young, session: s[0], slot: 0, dose: .one, now: 10 * hour).refusal == .bandNotOpen(band: "18-44", openingDay: 2))
+    }
+
     /// With `noShowCapacityToWalkIns` off, a no-show's unit goes back to its category for anybody it admits.
     @Test func noShowUnitsGoBackToTheirCategoryWhenNotGivenToWalkIns() throws {
         var policy = AllocationPolicy.singleCategory()

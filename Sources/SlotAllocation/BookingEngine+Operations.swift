@@ -129,13 +129,13 @@ extension BookingEngine {
                 guard second >= inventory.slotStart[windows.lowerBound], second < inventory.slotEnd[windows.upperBound - 1] else {
                     return .failure(.outsideSessionHours)
                 }
-                let walkInDay = person.band >= 0 ? policy.bandWalkInOpenDay[person.band] : .max
                 switch policy.sessionRefusal(person, facts, today: facts.day) {
-                case nil: break
-                // A walk-in is told the day walk-ins open (never before online booking opens).
-                case .bandNotOpen?: break
+                // Walk-ins open no earlier than online booking, so the check below refuses this
+                // one too, with the day a walk-in is welcome rather than the online day.
+                case nil, .bandNotOpen?: break
                 case let refusal?: return .failure(refusal)
                 }
+                let walkInDay = policy.bandWalkInOpenDay[person.band]
                 if walkInDay > facts.day {
                     return .failure(.walkInsNotOpen(band: policy.policy.ageBands[person.band].name, openingDay: walkInDay == .max ? nil : walkInDay))
                 }
